@@ -1,0 +1,137 @@
+// The one configuration of every program: a TOML file (--config PATH).
+// Every key, its unit and its default are documented in ops/oj.example.toml;
+// config_test.cc checks that file parses to exactly these defaults.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace oj {
+
+struct ServerConfig {
+  std::string listen = "127.0.0.1";
+  uint16_t port = 8080;
+  std::string display_timezone;  // empty: the host's local zone
+  std::vector<std::string> metrics_allow = {"127.0.0.1"};  // nginx allow list for /metrics
+  uint32_t nginx_workers = 2;
+  uint32_t nginx_worker_connections = 4096;
+};
+
+struct PathsConfig {  // relative paths are resolved against the config file's directory
+  std::string var_dir = "var";
+  std::string storage_dir = "var/storage";  // submissions; nginx temp lives beside it
+  std::string run_dir = "var/run";          // sockets and pidfiles
+  std::string log_dir = "var/log";
+  std::string assets_dir = "var/assets";  // what nginx serves as src/: bootstrap, oj.js
+  std::string judges_dir = "ops/demo/judges";  // base for relative modules.judge_dir
+};
+
+struct DatabaseConfig {
+  std::string host = "127.0.0.1";
+  uint16_t port = 3306;
+  std::string socket;  // unix socket; preferred over host/port when set
+  std::string user = "oj";
+  std::string password;
+  std::string name = "oj";
+  uint32_t connect_timeout_s = 3;
+  uint32_t read_timeout_s = 10;
+};
+
+struct FcgiConfig {
+  std::string socket = "var/run/fcgi.sock";
+  uint32_t workers = 8;
+  uint32_t max_requests = 5000;     // a worker is recycled after this many requests
+  uint32_t request_timeout_s = 60;  // a worker stuck longer on one request is killed
+  uint32_t drain_timeout_s = 30;    // SIGTERM: time allowed to finish in-flight requests
+};
+
+struct UploadConfig {
+  uint64_t max_body_bytes = 12ull << 20;    // nginx client_max_body_size and the app's limit
+  uint64_t min_free_bytes = 256ull << 20;   // storage free space below this: 503
+  uint32_t token_limit = 60;                // uploads per token per module per window
+  uint32_t token_window_s = 600;
+  uint32_t retry_after_s = 10;              // Retry-After on 503
+  uint32_t client_body_timeout_s = 120;     // nginx: slow client allowance between reads
+};
+
+struct RateConfig {  // nginx per-IP limits; generous: a lab shares one NAT address
+  uint32_t upload_per_ip_rps = 20;
+  uint32_t upload_burst = 200;
+  uint32_t page_per_ip_rps = 200;
+  uint32_t page_burst = 1000;
+  uint32_t conn_per_ip = 256;
+  uint32_t retry_after_s = 5;
+  uint32_t microcache_s = 1;  // results page and JSON cache lifetime; 0 disables
+};
+
+struct RunnerConfig {
+  uint32_t slots = 1;
+  uint32_t lease_s = 60;
+  uint32_t heartbeat_s = 5;
+  uint32_t max_attempts = 3;
+  uint32_t max_internal_errors = 3;  // consecutive judge errors before the runner disables itself
+  uint32_t idle_poll_ms = 2000;      // fallback poll when no wake-up arrives
+  std::string work_dir = "var/judge";
+  std::string executor = "native";   // native | docker
+  double psi_memory_max = 40.0;      // avg10 "some" %, above: hold
+  double psi_io_max = 60.0;
+  uint64_t mem_available_min_bytes = 256ull << 20;
+  uint64_t disk_free_min_bytes = 512ull << 20;
+  std::string psi_memory_path = "/proc/pressure/memory";
+  std::string psi_io_path = "/proc/pressure/io";
+  std::string meminfo_path = "/proc/meminfo";
+};
+
+struct WatchdogConfig {
+  uint32_t interval_s = 5;
+  uint32_t probe_timeout_ms = 2000;
+  uint32_t probe_latency_max_ms = 1000;
+  double psi_memory_some_max = 20.0;
+  double psi_memory_full_max = 10.0;
+  double psi_io_some_max = 40.0;
+  double psi_io_full_max = 20.0;
+  double psi_cpu_some_max = 90.0;
+  std::string psi_dir = "/proc/pressure";
+  std::string meminfo_path = "/proc/meminfo";
+  uint64_t mem_available_min_bytes = 256ull << 20;
+  double disk_free_min_percent = 10.0;
+  uint32_t queue_depth_max = 200;
+  uint32_t oldest_queued_max_s = 300;
+  uint32_t heartbeat_max_age_s = 30;
+  uint32_t for_s = 10;          // a check must be over threshold this long to fire
+  uint32_t repeat_s = 1800;     // repeat interval while firing
+  std::string webhook_url;      // empty: no webhook
+  std::string webhook_template = R"({"text": "{{message}}"})";
+  std::string command;          // run with the alert message on stdin; empty: none
+  std::string sendmail_to;      // empty: no mail
+};
+
+struct LogConfig {
+  std::string level = "info";  // trace, debug, info, warn, error
+};
+
+struct Config {
+  ServerConfig server;
+  PathsConfig paths;
+  DatabaseConfig database;
+  FcgiConfig fcgi;
+  UploadConfig upload;
+  RateConfig rate;
+  RunnerConfig runner;
+  WatchdogConfig watchdog;
+  LogConfig log;
+  std::string source_path;  // the file this came from (empty for defaults)
+};
+
+// Parses TOML text. base_dir resolves relative paths. Unknown keys, wrong
+// types and out-of-range values are errors naming the key and the reason.
+Result<Config> ParseConfig(const std::string& toml_text, const std::string& base_dir);
+// Reads and parses the file at path; relative paths resolve against its directory.
+Result<Config> LoadConfig(const std::string& path);
+// Checks cross-key rules (e.g. nonzero pool size); ParseConfig calls it.
+Status ValidateConfig(const Config& c);
+
+}  // namespace oj

@@ -1,0 +1,86 @@
+#include "core/config.h"
+
+#include <gtest/gtest.h>
+
+namespace oj {
+namespace {
+
+TEST(ConfigTest, ExampleFileHasExactlyTheDefaults) {
+  auto loaded = LoadConfig(std::string(OJ_SOURCE_DIR) + "/ops/oj.example.toml");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  auto defaults = ParseConfig("", std::string(OJ_SOURCE_DIR) + "/ops");
+  ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
+  const Config& a = *loaded;
+  const Config& b = *defaults;
+  EXPECT_EQ(a.server.port, b.server.port);
+  EXPECT_EQ(a.server.listen, b.server.listen);
+  EXPECT_EQ(a.server.metrics_allow, b.server.metrics_allow);
+  EXPECT_EQ(a.paths.storage_dir, b.paths.storage_dir);
+  EXPECT_EQ(a.fcgi.workers, b.fcgi.workers);
+  EXPECT_EQ(a.fcgi.socket, b.fcgi.socket);
+  EXPECT_EQ(a.upload.max_body_bytes, b.upload.max_body_bytes);
+  EXPECT_EQ(a.upload.token_limit, b.upload.token_limit);
+  EXPECT_EQ(a.rate.page_burst, b.rate.page_burst);
+  EXPECT_EQ(a.rate.microcache_s, b.rate.microcache_s);
+  EXPECT_EQ(a.runner.lease_s, b.runner.lease_s);
+  EXPECT_DOUBLE_EQ(a.runner.psi_memory_max, b.runner.psi_memory_max);
+  EXPECT_EQ(a.watchdog.for_s, b.watchdog.for_s);
+  EXPECT_EQ(a.watchdog.webhook_template, b.watchdog.webhook_template);
+  EXPECT_EQ(a.log.level, b.log.level);
+}
+
+TEST(ConfigTest, DefaultsMatchTheSpec) {
+  auto c = ParseConfig("", "/srv");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->server.listen, "127.0.0.1");
+  EXPECT_EQ(c->server.port, 8080);
+  EXPECT_EQ(c->upload.max_body_bytes, 12u * 1024 * 1024);
+  EXPECT_EQ(c->paths.storage_dir, "/srv/var/storage");
+}
+
+struct BadCase {
+  const char* toml;
+  const char* must_mention;
+};
+
+TEST(ConfigTest, BadInputNamesTheKeyAndReason) {
+  const BadCase cases[] = {
+      {"[server]\nprot = 8080\n", "server.prot"},
+      {"[server]\nport = \"80\"\n", "server.port"},
+      {"[server]\nport = 70000\n", "out of range"},
+      {"[fcgi]\nworkers = 0\n", "fcgi.workers"},
+      {"[upload]\nmax_body_bytes = -1\n", "upload.max_body_bytes"},
+      {"[runner]\nexecutor = \"chroot\"\n", "runner.executor"},
+      {"[runner]\nlease_s = 4\nheartbeat_s = 3\n", "runner.lease_s"},
+      {"[log]\nlevel = \"loud\"\n", "log.level"},
+      {"port = 1\n", "not a section"},
+      {"[server\n", "not valid TOML"},
+      {"[nosuch]\nkey = 1\n", "nosuch.key"},
+      {"[server]\nmetrics_allow = [1]\n", "server.metrics_allow"},
+      {"[server]\nmetrics_allow = [\"1.2.3.4; deny\"]\n", "server.metrics_allow"},
+      {"[watchdog]\npsi_io_some_max = -3.0\n", "watchdog.psi_io_some_max"},
+  };
+  for (const BadCase& bc : cases) {
+    auto c = ParseConfig(bc.toml, "/srv");
+    ASSERT_FALSE(c.ok()) << bc.toml;
+    EXPECT_NE(c.status().message().find(bc.must_mention), std::string::npos)
+        << bc.toml << " -> " << c.status().message();
+  }
+}
+
+TEST(ConfigTest, RelativePathsResolveAgainstTheConfigDirectory) {
+  auto c = ParseConfig("[paths]\nstorage_dir = \"data/s\"\n[fcgi]\nsocket = \"/tmp/x.sock\"\n",
+                       "/etc/oj");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->paths.storage_dir, "/etc/oj/data/s");
+  EXPECT_EQ(c->fcgi.socket, "/tmp/x.sock");
+}
+
+TEST(ConfigTest, MissingFileSaysWhatToDo) {
+  auto c = LoadConfig("/nonexistent/oj.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("--config"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace oj

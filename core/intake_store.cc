@@ -1,0 +1,129 @@
+#include "core/intake_store.h"
+
+#include <cppconn/prepared_statement.h>
+#include <cppconn/resultset.h>
+
+namespace oj {
+namespace {
+
+SysTime TimeCol(sql::ResultSet& rs, const char* col) {
+  auto t = ParseDbTime(std::string(rs.getString(col)));
+  return t.value_or(SysTime{});
+}
+
+std::optional<SysTime> OptTimeCol(sql::ResultSet& rs, const char* col) {
+  if (rs.isNull(col)) return std::nullopt;
+  return ParseDbTime(std::string(rs.getString(col)));
+}
+
+}  // namespace
+
+Result<UploadTarget> LookupUploadTarget(Database& db, const std::string& token,
+                                        const std::string& course, const std::string& module) {
+  UploadTarget t;
+  Status s = db.Run("look up token, course and module", [&] {
+    auto& st = db.Prepare(
+        "SELECT s.id AS sid, s.enabled AS senabled, s.course_id AS scourse, c.id AS cid, "
+        "m.id AS mid, m.code AS mcode, m.opens_at, m.deadline, m.late_until, m.closed, "
+        "m.closed_at, m.size_limit_bytes, m.supersede "
+        "FROM (SELECT 1 AS one) d "
+        "LEFT JOIN students s ON s.token = ? "
+        "LEFT JOIN courses c ON c.code = ? "
+        "LEFT JOIN modules m ON m.course_id = c.id AND m.code = ?");
+    st.setString(1, token);
+    st.setString(2, course);
+    st.setString(3, module);
+    std::unique_ptr<sql::ResultSet> rs(st.executeQuery());
+    if (!rs->next()) return Status::Internal("lookup returned no row");
+    if (!rs->isNull("sid")) {
+      t.token_found = true;
+      t.student_id = rs->getUInt("sid");
+      t.token_enabled = rs->getBoolean("senabled");
+      t.student_course_id = rs->getUInt("scourse");
+    }
+    if (!rs->isNull("cid")) {
+      t.course_found = true;
+      t.course_id = rs->getUInt("cid");
+    }
+    if (!rs->isNull("mid")) {
+      ModuleRow m;
+      m.id = rs->getUInt("mid");
+      m.code = rs->getString("mcode");
+      m.opens_at = TimeCol(*rs, "opens_at");
+      m.deadline = TimeCol(*rs, "deadline");
+      m.late_until = OptTimeCol(*rs, "late_until");
+      m.closed = rs->getBoolean("closed");
+      m.closed_at = OptTimeCol(*rs, "closed_at");
+      m.size_limit_bytes = rs->getUInt64("size_limit_bytes");
+      m.supersede = rs->getBoolean("supersede");
+      t.module = m;
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return t;
+}
+
+Result<RecentUploads> CountUploadsSince(Database& db, uint32_t student_id, uint32_t module_id,
+                                        SysTime since) {
+  RecentUploads n;
+  Status s = db.Run("count recent uploads", [&] {
+    auto& st = db.Prepare(
+        "SELECT COUNT(*), MIN(received_at) FROM submissions WHERE student_id = ? AND module_id = ? AND "
+        "received_at >= ?");
+    st.setUInt(1, student_id);
+    st.setUInt(2, module_id);
+    st.setString(3, FormatDbTime(since));
+    std::unique_ptr<sql::ResultSet> rs(st.executeQuery());
+    if (rs->next()) {
+      n.count = rs->getUInt(1);
+      if (!rs->isNull(2)) n.oldest = ParseDbTime(std::string(rs->getString(2)));
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return n;
+}
+
+Status InsertSubmission(Database& db, const NewSubmission& s) {
+  return db.Transaction("store submission " + s.id, [&] {
+    if (s.supersede) {
+      auto& up = db.Prepare(
+          "UPDATE submissions SET status = 'superseded', finished_at = ? "
+          "WHERE student_id = ? AND module_id = ? AND status = 'queued'");
+      up.setString(1, FormatDbTime(s.received_at));
+      up.setUInt(2, s.student_id);
+      up.setUInt(3, s.module_id);
+      up.executeUpdate();
+    }
+    auto& ins = db.Prepare(
+        "INSERT INTO submissions (id, student_id, module_id, received_at, size_bytes, sha256, "
+        "storage_key, late, status, client_ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)");
+    ins.setString(1, s.id);
+    ins.setUInt(2, s.student_id);
+    ins.setUInt(3, s.module_id);
+    ins.setString(4, FormatDbTime(s.received_at));
+    ins.setUInt64(5, s.size_bytes);
+    ins.setString(6, s.sha256);
+    ins.setString(7, s.storage_key);
+    ins.setBoolean(8, s.late);
+    ins.setString(9, s.client_ip);
+    ins.executeUpdate();
+    return Status::Ok();
+  });
+}
+
+Result<bool> SubmissionExists(Database& db, const std::string& id) {
+  bool found = false;
+  Status s = db.Run("check submission " + id, [&] {
+    auto& st = db.Prepare("SELECT 1 FROM submissions WHERE id = ?");
+    st.setString(1, id);
+    std::unique_ptr<sql::ResultSet> rs(st.executeQuery());
+    found = rs->next();
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return found;
+}
+
+}  // namespace oj

@@ -1,0 +1,29 @@
+// Renders nginx/nginx.conf.tmpl from the configuration: the single source of every
+// limit nginx enforces (body size, rates, timeouts, cache), so nginx and the app
+// cannot disagree. Pure functions; nginx_render_test.cc checks them.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "core/config.h"
+
+namespace oj {
+
+// Replaces each {{name}} in tmpl with vars[name]. An unknown or unclosed
+// placeholder is an error naming it.
+Result<std::string> RenderTemplate(const std::string& tmpl,
+                                   const std::map<std::string, std::string>& vars);
+
+// The values the nginx template needs. run_as_root adds a `user root;` line, which
+// the embedded stack needs when started as root (nginx workers otherwise drop to
+// nobody and cannot write the temp directories under var/).
+std::map<std::string, std::string> NginxTemplateVars(const Config& c, bool run_as_root);
+
+// The template compiled into the binary.
+const std::string& NginxTemplate();
+
+// RenderTemplate(NginxTemplate(), NginxTemplateVars(c, run_as_root)).
+Result<std::string> RenderNginxConfig(const Config& c, bool run_as_root);
+
+}  // namespace oj

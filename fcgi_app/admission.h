@@ -1,0 +1,43 @@
+// The upload decisions (SPEC §3), as pure functions with table tests
+// (admission_test.cc). Order of checks: size, fields, token/course/module,
+// open/closed, module size limit, rate.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/intake_store.h"
+#include "fcgi_app/http.h"
+
+namespace oj {
+
+namespace lines {
+inline constexpr const char* kTooLarge = "[FAIL ✗] File is too large!";
+inline constexpr const char* kInvalidToken = "[FAIL ✗] Invalid token!";
+inline constexpr const char* kUnknownTarget = "[FAIL ✗] Unknown course or module!";
+inline constexpr const char* kEmptyFile = "[FAIL ✗] Empty file!";
+}  // namespace lines
+
+Response TooLarge();
+Response MissingField(const std::string& name);
+Response Malformed(const std::string& reason);
+Response TooManyRequests(uint32_t retry_after_s);
+Response ServerBusy(uint32_t retry_after_s);
+Response InternalError(const std::string& request_id);
+Response Received(const std::string& id, SysTime at, bool late);
+
+struct TargetDecision {
+  std::optional<Response> reject;  // set: answer this, store nothing
+  bool late = false;
+};
+
+// Token, course, module, opening and closing, module size limit.
+TargetDecision DecideTarget(const UploadTarget& t, SysTime now, uint64_t file_size);
+
+// Per-token rate rule: nullopt when allowed, else the 429 to send.
+std::optional<Response> DecideTokenRate(const RecentUploads& recent, SysTime now,
+                                        const UploadConfig& cfg);
+
+}  // namespace oj

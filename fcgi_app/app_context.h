@@ -1,0 +1,18 @@
+// What a worker's handlers share: configuration, the worker's database
+// connection and its scoreboard slot.
+#pragma once
+
+#include "core/config.h"
+#include "core/db.h"
+#include "fcgi_app/scoreboard.h"
+
+namespace oj {
+
+struct AppContext {
+  const Config* config = nullptr;
+  Database* db = nullptr;
+  Scoreboard* scoreboard = nullptr;
+  WorkerSlot* slot = nullptr;  // may be null in tests
+};
+
+}  // namespace oj

@@ -1,0 +1,50 @@
+// The request and response the handlers see, independent of libfcgi so handlers
+// can be driven by tests and the fuzzer.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace oj {
+
+class BodyReader {
+ public:
+  virtual ~BodyReader() = default;
+  // Reads up to n bytes; returns 0 at the end of the body, -1 on error.
+  virtual long Read(char* buf, size_t n) = 0;
+};
+
+struct Request {
+  std::string method;
+  std::string uri;          // REQUEST_URI, with query string
+  std::string route;        // OJ_ROUTE from nginx: upload, results, healthz, metrics
+  std::string content_type;
+  uint64_t content_length = 0;
+  std::string remote_addr;
+  std::string if_none_match;
+  BodyReader* body = nullptr;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  // The SPEC's one-line text answers.
+  static Response Line(int status, std::string line) {
+    Response r;
+    r.status = status;
+    r.body = std::move(line) + "\n";
+    return r;
+  }
+};
+
+std::string StatusReason(int status);
+// Serializes as CGI response headers + body ("Status: 200 OK\r\n...").
+std::string SerializeResponse(const Response& r);
+
+}  // namespace oj

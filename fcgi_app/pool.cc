@@ -1,0 +1,262 @@
+#include "fcgi_app/pool.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <vector>
+
+#include "core/db.h"
+#include "core/fs.h"
+#include "core/intake_store.h"
+#include "core/log.h"
+#include "fcgi_app/scoreboard.h"
+#include "fcgi_app/upload.h"
+#include "fcgi_app/worker.h"
+
+namespace oj {
+namespace {
+
+constexpr int kCrashLoopLimit = 10;
+constexpr int64_t kCrashLoopWindowMs = 10000;
+constexpr int64_t kStuckGraceMs = 5000;
+
+Result<int> OpenListenSocket(const std::string& path) {
+  sockaddr_un addr{};
+  if (path.size() >= sizeof(addr.sun_path)) {
+    return Status::InvalidArgument("fcgi.socket path is too long: " + path);
+  }
+  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);  // inherited by workers: no CLOEXEC needed
+  if (fd < 0) return Status::Internal(std::string("socket: ") + std::strerror(errno));
+  addr.sun_family = AF_UNIX;
+  std::strcpy(addr.sun_path, path.c_str());
+  ::unlink(path.c_str());
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::listen(fd, 1024) != 0) {
+    std::string err = std::strerror(errno);
+    ::close(fd);
+    return Status::Unavailable("cannot listen on " + path + ": " + err);
+  }
+  ::chmod(path.c_str(), 0666);
+  return fd;
+}
+
+class PoolMaster {
+ public:
+  PoolMaster(Config cfg, std::string config_path)
+      : cfg_(std::move(cfg)), config_path_(std::move(config_path)), db_(cfg_.database) {}
+
+  int Run() {
+    auto fd = OpenListenSocket(cfg_.fcgi.socket);
+    if (!fd.ok()) {
+      spdlog::error("{}", fd.status().message());
+      return 1;
+    }
+    listen_fd_ = *fd;
+    Status s = MakeDirs(cfg_.paths.storage_dir + "/tmp");
+    if (!s.ok()) {
+      spdlog::error("{}", s.message());
+      return 1;
+    }
+    sb_ = CreateScoreboard();
+    sigset_t set;
+    sigemptyset(&set);
+    for (int sig : {SIGCHLD, SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, sig);
+    sigprocmask(SIG_BLOCK, &set, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+
+    slots_ = std::min<int>(static_cast<int>(cfg_.fcgi.workers), kMaxWorkers);
+    deaths_.resize(kMaxWorkers);
+    for (int i = 0; i < slots_; ++i) Spawn(i);
+    spdlog::info("pool master listening on {} with {} workers", cfg_.fcgi.socket, slots_);
+
+    int64_t drain_deadline = 0;
+    for (;;) {
+      timespec tick{1, 0};
+      siginfo_t info;
+      int sig = sigtimedwait(&set, &info, &tick);
+      if (sig == SIGTERM || sig == SIGINT) {
+        if (!draining_) {
+          spdlog::info("draining: {} workers finish their requests", Alive());
+          draining_ = true;
+          drain_deadline = SteadyMillis() + cfg_.fcgi.drain_timeout_s * 1000;
+          SignalAll(SIGTERM);
+        }
+      } else if (sig == SIGHUP) {
+        Reload();
+      }
+      Reap();
+      if (draining_) {
+        if (Alive() == 0) break;
+        if (SteadyMillis() > drain_deadline) {
+          spdlog::warn("drain timeout: killing {} workers", Alive());
+          SignalAll(SIGKILL);
+        }
+        continue;
+      }
+      RespawnDue();
+      KillStuck();
+    }
+    ::unlink(cfg_.fcgi.socket.c_str());
+    spdlog::info("pool master stopped");
+    return 0;
+  }
+
+ private:
+  void Spawn(int i) {
+    pid_t pid = fork();
+    if (pid < 0) {
+      spdlog::error("fork failed: {}", std::strerror(errno));
+      respawn_at_[i] = SteadyMillis() + 1000;
+      return;
+    }
+    if (pid == 0) {
+      _exit(RunWorker(cfg_, listen_fd_, sb_, i));
+    }
+    sb_->slots[i].pid.store(pid);
+    sb_->slots[i].busy_since_ms.store(0);
+    sb_->slots[i].storing.store(false);
+    respawn_at_.erase(i);
+  }
+
+  int Alive() const {
+    int n = 0;
+    for (int i = 0; i < kMaxWorkers; ++i) n += sb_->slots[i].pid.load() != 0;
+    return n;
+  }
+
+  void SignalAll(int sig) {
+    for (int i = 0; i < kMaxWorkers; ++i) {
+      pid_t p = sb_->slots[i].pid.load();
+      if (p > 0) ::kill(p, sig);
+    }
+  }
+
+  void Reap() {
+    int status = 0;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+      for (int i = 0; i < kMaxWorkers; ++i) {
+        if (sb_->slots[i].pid.load() != pid) continue;
+        sb_->slots[i].pid.store(0);
+        CleanAfter(i, pid, status);
+        if (!draining_ && i < slots_) ScheduleRespawn(i, status);
+      }
+    }
+  }
+
+  // A worker that died mid-upload leaves a part file and perhaps a stored file
+  // whose row was never committed. Neither was acknowledged: remove both.
+  void CleanAfter(int i, pid_t pid, int status) {
+    RemoveWorkerTempFiles(cfg_.paths.storage_dir, pid);
+    WorkerSlot& slot = sb_->slots[i];
+    bool abnormal = !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    if (abnormal) {
+      spdlog::warn("worker {} (slot {}) died: {}", pid, i,
+                   WIFSIGNALED(status) ? std::string("signal ") + strsignal(WTERMSIG(status))
+                                       : "exit " + std::to_string(WEXITSTATUS(status)));
+    }
+    if (slot.storing.load()) {
+      std::string id(slot.pending_id);
+      slot.storing.store(false);
+      auto exists = SubmissionExists(db_, id);
+      if (exists.ok() && !*exists) {
+        std::string path = cfg_.paths.storage_dir + "/" + StorageKeyFor(id);
+        ::unlink(path.c_str());
+        spdlog::warn("removed {}: its worker died before the row was committed", path);
+      } else if (!exists.ok()) {
+        spdlog::error("cannot check half-stored submission {}: {}; run `ojctl storage check`",
+                      id, exists.status().message());
+      }
+    }
+  }
+
+  void ScheduleRespawn(int i, int status) {
+    int64_t now = SteadyMillis();
+    auto& d = deaths_[i];
+    bool clean_exit = WIFEXITED(status) && WEXITSTATUS(status) == 0;  // recycled
+    if (!clean_exit) d.push_back(now);
+    while (!d.empty() && now - d.front() > kCrashLoopWindowMs) d.pop_front();
+    sb_->worker_restarts.fetch_add(1);
+    if (static_cast<int>(d.size()) >= kCrashLoopLimit) {
+      spdlog::error("slot {} crashed {} times in {} s; pausing its respawn for 5 s", i,
+                    d.size(), kCrashLoopWindowMs / 1000);
+      respawn_at_[i] = now + 5000;
+      d.clear();
+    } else {
+      Spawn(i);
+    }
+  }
+
+  void RespawnDue() {
+    int64_t now = SteadyMillis();
+    std::vector<int> due;
+    for (auto& [i, at] : respawn_at_) {
+      if (at <= now) due.push_back(i);
+    }
+    for (int i : due) Spawn(i);
+  }
+
+  void KillStuck() {
+    int64_t now = SteadyMillis();
+    int64_t limit = static_cast<int64_t>(cfg_.fcgi.request_timeout_s) * 1000 + kStuckGraceMs;
+    for (int i = 0; i < slots_; ++i) {
+      WorkerSlot& s = sb_->slots[i];
+      int64_t since = s.busy_since_ms.load();
+      pid_t pid = s.pid.load();
+      if (pid > 0 && since > 0 && now - since > limit) {
+        spdlog::warn("worker {} busy on one request for {} ms: killing it", pid, now - since);
+        sb_->workers_killed_stuck.fetch_add(1);
+        ::kill(pid, SIGKILL);
+        s.busy_since_ms.store(0);
+      }
+    }
+  }
+
+  void Reload() {
+    if (config_path_.empty()) return;
+    auto next = LoadConfig(config_path_);
+    if (!next.ok()) {
+      spdlog::error("reload refused, keeping the running configuration: {}",
+                    next.status().message());
+      return;
+    }
+    if (next->fcgi.socket != cfg_.fcgi.socket) {
+      spdlog::warn("fcgi.socket changed; it takes effect only on restart");
+      next->fcgi.socket = cfg_.fcgi.socket;
+    }
+    int old_slots = slots_;
+    cfg_ = *next;
+    slots_ = std::min<int>(static_cast<int>(cfg_.fcgi.workers), kMaxWorkers);
+    spdlog::info("configuration reloaded; replacing {} workers", Alive());
+    SignalAll(SIGTERM);  // each exits after its request and is respawned by Reap()
+    for (int i = old_slots; i < slots_; ++i) Spawn(i);
+  }
+
+  Config cfg_;
+  std::string config_path_;
+  Database db_;
+  int listen_fd_ = -1;
+  Scoreboard* sb_ = nullptr;
+  int slots_ = 0;
+  bool draining_ = false;
+  std::vector<std::deque<int64_t>> deaths_;
+  std::map<int, int64_t> respawn_at_;
+};
+
+}  // namespace
+
+int RunPoolMaster(Config cfg, const std::string& config_path) {
+  PoolMaster m(std::move(cfg), config_path);
+  return m.Run();
+}
+
+}  // namespace oj
