@@ -114,6 +114,34 @@ Result<std::string> EnsureStudent(Database& db, uint32_t course_id, const std::s
   return token;
 }
 
+Result<std::vector<ModuleListRow>> ListModules(Database& db, const std::string& course) {
+  std::vector<ModuleListRow> out;
+  Status s = db.Run("list modules", [&] {
+    auto& st = db.Prepare(
+        "SELECT m.code, m.title, m.opens_at, m.deadline, m.late_until, m.closed, "
+        "m.size_limit_bytes, m.judge_dir, m.supersede FROM modules m JOIN courses c ON "
+        "c.id = m.course_id WHERE c.code = ? ORDER BY m.code");
+    st.setString(1, course);
+    std::unique_ptr<sql::ResultSet> rs(st.executeQuery());
+    while (rs->next()) {
+      ModuleListRow m;
+      m.code = rs->getString(1);
+      m.title = rs->getString(2);
+      m.opens_at = ParseDbTime(std::string(rs->getString(3))).value_or(SysTime{});
+      m.deadline = ParseDbTime(std::string(rs->getString(4))).value_or(SysTime{});
+      if (!rs->isNull(5)) m.late_until = ParseDbTime(std::string(rs->getString(5)));
+      m.closed = rs->getBoolean(6);
+      m.size_limit_bytes = rs->getUInt64(7);
+      m.judge_dir = rs->getString(8);
+      m.supersede = rs->getBoolean(9);
+      out.push_back(std::move(m));
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
 Result<std::vector<StudentRow>> ListStudents(Database& db, uint32_t course_id) {
   std::vector<StudentRow> out;
   Status s = db.Run("list students", [&] {

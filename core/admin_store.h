@@ -47,6 +47,19 @@ Status UpsertModule(Database& db, const ModuleSpec& m);
 // the token). Returns the student's token.
 Result<std::string> EnsureStudent(Database& db, uint32_t course_id, const std::string& student_no,
                                   const std::string& name);
+struct ModuleListRow {
+  std::string code;
+  std::string title;
+  SysTime opens_at;
+  SysTime deadline;
+  std::optional<SysTime> late_until;
+  bool closed = false;
+  uint64_t size_limit_bytes = 0;
+  std::string judge_dir;
+  bool supersede = true;
+};
+Result<std::vector<ModuleListRow>> ListModules(Database& db, const std::string& course);
+
 Result<std::vector<StudentRow>> ListStudents(Database& db, uint32_t course_id);
 Status Audit(Database& db, const std::string& actor, const std::string& action,
              const std::string& target, const std::string& detail);

@@ -74,6 +74,10 @@ int main(int argc, char** argv) {
   module_add->add_option("--judge-dir", spec.judge_dir, "judge directory (judge.toml inside)");
   module_add->add_option("--supersede", spec.supersede, "a new upload supersedes queued ones (1/0)");
 
+  auto* module_list = module_cmd->add_subcommand("list", "list a course's modules");
+  std::string list_course;
+  module_list->add_option("course", list_course, "course code")->required();
+
   auto* student_cmd = app.add_subcommand("student", "students");
   student_cmd->require_subcommand(1);
   auto* student_add = student_cmd->add_subcommand("add", "add a student; prints the token");
@@ -145,6 +149,30 @@ int main(int argc, char** argv) {
     (void)oj::Audit(db, "ojctl", "module.add", spec.course + "/" + spec.code, "");
     std::cout << "module " << spec.course << "/" << spec.code << " deadline "
               << oj::FormatDisplayTime(spec.deadline) << "\n";
+    return 0;
+  }
+  if (module_list->parsed()) {
+    auto mods = oj::ListModules(db, list_course);
+    if (!mods.ok()) return Fail(mods.status());
+    if (json) {
+      nlohmann::json j = nlohmann::json::array();
+      for (const auto& m : *mods) {
+        j.push_back({{"code", m.code}, {"title", m.title},
+                     {"opens_at", oj::FormatIso8601(m.opens_at)},
+                     {"deadline", oj::FormatIso8601(m.deadline)},
+                     {"late_until", m.late_until ? oj::FormatIso8601(*m.late_until) : ""},
+                     {"closed", m.closed}, {"size_limit_bytes", m.size_limit_bytes},
+                     {"judge_dir", m.judge_dir}, {"supersede", m.supersede}});
+      }
+      std::cout << j.dump(2) << "\n";
+    } else {
+      for (const auto& m : *mods) {
+        std::printf("%-12s opens %s  deadline %s  %s%s\n", m.code.c_str(),
+                    oj::FormatDisplayTime(m.opens_at).c_str(),
+                    oj::FormatDisplayTime(m.deadline).c_str(), m.closed ? "closed " : "",
+                    m.judge_dir.c_str());
+      }
+    }
     return 0;
   }
   if (student_add->parsed()) {

@@ -1,0 +1,124 @@
+"""Shared helpers for integration tests against a real stack.
+
+The ctest fixture `stack_up` starts the stack with `ops/oj up --var $OJ_VAR --free-ports`;
+each test_*.py reads $OJ_VAR/demo.env. Tests share that one stack (ctest runs them
+one at a time), so each test makes its own course/module/students with unique codes
+instead of assuming an empty database.
+"""
+import http.client
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+import unittest
+import urllib.parse
+
+ROOT = os.environ.get("OJ_ROOT") or os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
+VAR = os.environ.get("OJ_VAR") or os.path.join(ROOT, "var")
+
+
+def load_env():
+    env = {}
+    with open(os.path.join(VAR, "demo.env")) as f:
+        for line in f:
+            line = line.strip()
+            if line and "=" in line:
+                k, v = line.split("=", 1)
+                env[k] = v
+    return env
+
+
+ENV = load_env()
+URL = ENV["OJ_URL"]
+BIN = os.environ.get("OJ_BIN") or ENV.get("OJ_BIN")
+CONFIG = ENV["OJ_CONFIG"]
+HOST, PORT = urllib.parse.urlsplit(URL).hostname, urllib.parse.urlsplit(URL).port
+
+
+def unique(prefix):
+    return prefix + secrets.token_hex(4)
+
+
+def ojctl(*args, check=True):
+    """Runs ojctl against the test stack; returns stdout."""
+    r = subprocess.run([os.path.join(BIN, "ops/ojctl/ojctl"), "--config", CONFIG, *args],
+                       capture_output=True, text=True, timeout=60)
+    if check and r.returncode != 0:
+        raise AssertionError(f"ojctl {' '.join(args)} failed: {r.stderr}")
+    return r.stdout
+
+
+def sql(query):
+    """Runs one SQL statement as the stack's root over its private socket; returns rows."""
+    r = subprocess.run(["mariadb", "--no-defaults", "--socket", os.path.join(VAR, "run/mysqld.sock"),
+                        "-uroot", "-N", "-B", "oj", "-e", query],
+                       capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        raise AssertionError(f"sql failed: {query}: {r.stderr}")
+    return [line.split("\t") for line in r.stdout.splitlines()]
+
+
+def make_course(modules=("M1",), students=2, deadline="now+30d", opens="now-1d", extra=()):
+    """Creates a fresh course with modules and students; returns (course, [tokens])."""
+    course = unique("T")
+    ojctl("course", "add", course, "--title", "Test course")
+    for m in modules:
+        ojctl("module", "add", course, m, "--opens", opens, "--deadline", deadline, *extra)
+    tokens = [ojctl("student", "add", course, f"s{i:04d}").strip() for i in range(students)]
+    return course, tokens
+
+
+def curl(*args, timeout=120):
+    """Runs curl -s; returns (http_code, body, headers_text)."""
+    hdr = subprocess.run(["mktemp"], capture_output=True, text=True).stdout.strip()
+    try:
+        r = subprocess.run(["curl", "-s", "--max-time", str(timeout), "-D", hdr, "-w", "|%{http_code}",
+                            *args], capture_output=True, timeout=timeout + 10)
+        out = r.stdout.decode("utf-8", "replace")
+        body, code = out.rsplit("|", 1)
+        with open(hdr) as f:
+            headers = f.read()
+        return int(code), body, headers
+    finally:
+        os.unlink(hdr)
+
+
+def upload(path, token, course, module, extra=()):
+    return curl("-F", f"token={token}", "-F", f"course={course}", "-F", f"module={module}",
+                "-F", f"file=@{path}", *extra, f"{URL}/upload")
+
+
+def get(path, headers=None):
+    c = http.client.HTTPConnection(HOST, PORT, timeout=30)
+    c.request("GET", path, headers=headers or {})
+    r = c.getresponse()
+    body = r.read()
+    c.close()
+    return r.status, body, dict((k.lower(), v) for k, v in r.getheaders())
+
+
+def wait_for(predicate, timeout=60, what="condition"):
+    """Polls predicate (a state check, not a sleep-for-time) until true or timeout."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = predicate()
+        if v:
+            return v
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def write_random(path, nbytes):
+    with open(path, "wb") as f:
+        left = nbytes
+        while left:
+            n = min(left, 1 << 20)
+            f.write(os.urandom(n))
+            left -= n
+    return path
+
+
+def main():
+    unittest.main(argv=[sys.argv[0], "-v"])
