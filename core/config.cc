@@ -140,6 +140,12 @@ std::map<std::string, Setter> Bindings(Config& c) {
   b["watchdog.webhook_template"] = StringSetter(&c.watchdog.webhook_template);
   b["watchdog.command"] = StringSetter(&c.watchdog.command);
   b["watchdog.sendmail_to"] = StringSetter(&c.watchdog.sendmail_to);
+  b["watchdog.http_5xx_max_percent"] = DoubleSetter(&c.watchdog.http_5xx_max_percent);
+  b["watchdog.http_429_max_percent"] = DoubleSetter(&c.watchdog.http_429_max_percent);
+  b["watchdog.http_min_requests"] = IntSetter(&c.watchdog.http_min_requests, 1);
+  b["watchdog.delivery_timeout_ms"] = IntSetter(&c.watchdog.delivery_timeout_ms, 100);
+  b["watchdog.action_command"] = StringSetter(&c.watchdog.action_command);
+  b["watchdog.action_cooldown_s"] = IntSetter(&c.watchdog.action_cooldown_s, 0);
   b["log.level"] = StringSetter(&c.log.level);
   return b;
 }

@@ -107,6 +107,12 @@ struct WatchdogConfig {
   std::string webhook_template = R"({"text": "{{message}}"})";
   std::string command;          // run with the alert message on stdin; empty: none
   std::string sendmail_to;      // empty: no mail
+  double http_5xx_max_percent = 5.0;    // of nginx requests in one cycle
+  double http_429_max_percent = 20.0;
+  uint32_t http_min_requests = 20;      // fewer requests in a cycle: rates not judged
+  uint32_t delivery_timeout_ms = 5000;  // one webhook/sendmail/command attempt
+  std::string action_command;           // run (sh -c) when a check fires; OJ_ALERT_CHECK set
+  uint32_t action_cooldown_s = 600;     // per check, between two action runs
 };
 
 struct LogConfig {

@@ -26,6 +26,12 @@ TEST(ConfigTest, ExampleFileHasExactlyTheDefaults) {
   EXPECT_DOUBLE_EQ(a.runner.psi_memory_max, b.runner.psi_memory_max);
   EXPECT_EQ(a.watchdog.for_s, b.watchdog.for_s);
   EXPECT_EQ(a.watchdog.webhook_template, b.watchdog.webhook_template);
+  EXPECT_DOUBLE_EQ(a.watchdog.http_5xx_max_percent, b.watchdog.http_5xx_max_percent);
+  EXPECT_DOUBLE_EQ(a.watchdog.http_429_max_percent, b.watchdog.http_429_max_percent);
+  EXPECT_EQ(a.watchdog.http_min_requests, b.watchdog.http_min_requests);
+  EXPECT_EQ(a.watchdog.delivery_timeout_ms, b.watchdog.delivery_timeout_ms);
+  EXPECT_EQ(a.watchdog.action_command, b.watchdog.action_command);
+  EXPECT_EQ(a.watchdog.action_cooldown_s, b.watchdog.action_cooldown_s);
   EXPECT_EQ(a.log.level, b.log.level);
 }
 

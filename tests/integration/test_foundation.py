@@ -1,0 +1,67 @@
+"""The stack command and health (issue 2), against the test stack."""
+import os
+import re
+import subprocess
+import unittest
+
+import ojtest
+from ojtest import VAR
+
+
+def oj(*args):
+    return subprocess.run([os.path.join(ojtest.ROOT, "ops/oj"), *args, "--var", VAR],
+                          capture_output=True, text=True, timeout=300)
+
+
+class FoundationTest(unittest.TestCase):
+    def test_healthz_is_served_through_nginx(self):
+        status, body, headers = ojtest.get("/healthz")
+        self.assertEqual((status, body), (200, b"ok\n"))
+        self.assertEqual(headers.get("server"), "nginx")
+
+    def test_second_up_says_so_and_changes_nothing(self):
+        pids = {f: open(os.path.join(VAR, "run", f)).read() for f in os.listdir(os.path.join(VAR, "run"))
+                if f.endswith(".pid")}
+        r = oj("up", "--bin", ojtest.BIN)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("already up", r.stdout)
+        after = {f: open(os.path.join(VAR, "run", f)).read() for f in pids}
+        self.assertEqual(pids, after)
+
+    def test_status_lists_every_component(self):
+        r = oj("status")
+        self.assertEqual(r.returncode, 0, r.stdout)
+        for name in ("mariadb", "fcgi", "nginx", "runner", "watchdog"):
+            self.assertRegex(r.stdout, rf"(?m)^{name}\s+running \(pid \d+\)$")
+
+    def test_nginx_limits_come_from_the_config(self):
+        import tomllib
+        with open(ojtest.CONFIG, "rb") as f:
+            cfg = tomllib.load(f)
+        limit = cfg.get("upload", {}).get("max_body_bytes", 12 * 1024 * 1024)
+        conf = open(os.path.join(VAR, "nginx", "nginx.conf")).read()
+        self.assertIn(f"client_max_body_size {limit};", conf)
+        self.assertNotRegex(conf, r"fastcgi_keep_conn\s+on")
+
+    def test_unknown_routes_are_404_lines(self):
+        for path in ("/", "/index.html", "/upload/x", "/../etc/passwd", "/oj/a/b/src/nosuch.css"):
+            code, body, _ = ojtest.curl("--path-as-is", ojtest.URL + path)
+            self.assertIn(code, (400, 404) if ".." in path else (404,), path)
+            self.assertNotIn("<html", body.lower(), path)
+
+    def test_get_upload_is_refused_without_html(self):
+        code, body, _ = ojtest.curl(ojtest.URL + "/upload")
+        self.assertEqual(code, 405)
+        self.assertTrue(body.startswith("[FAIL ✗]"), body)
+
+    def test_schema_version_recorded_and_migrate_is_idempotent(self):
+        out = ojtest.ojctl("db", "migrate", "--sql-dir", os.path.join(ojtest.ROOT, "sql"))
+        self.assertIn("up to date", out)
+        versions = [int(v[0]) for v in ojtest.sql("SELECT version FROM schema_version ORDER BY version")]
+        files = sorted(int(re.match(r"(\d{4})_", f).group(1)) for f in os.listdir(os.path.join(ojtest.ROOT, "sql"))
+                       if re.match(r"\d{4}_.*\.sql$", f))
+        self.assertEqual(versions, files)
+
+
+if __name__ == "__main__":
+    ojtest.main()
