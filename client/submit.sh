@@ -42,7 +42,7 @@ archive="$work/upload.tar.bz2"
 
 # Pack: with git, exactly the files git would keep (tracked + untracked, not ignored).
 if git -C "$dir" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-  (cd "$dir" && git ls-files -z --cached --others --exclude-standard |
+  (cd "$dir" && git ls-files -z --cached --others --exclude-standard -- . ':(exclude).oj' |
     tar --null -T - -cjf "$archive") || { echo "submit.sh: packing failed" >&2; exit 1; }
 else
   tar -C "$dir" --exclude=.git --exclude=.oj -cjf "$archive" . || { echo "submit.sh: packing failed" >&2; exit 1; }
@@ -75,7 +75,16 @@ while :; do
 done
 echo "$line"
 if [[ $code == 200 ]]; then
-  echo "Results: $OJ_SERVER/oj/$OJ_COURSE/$OJ_MODULE/$OJ_TOKEN"
+  hdr() { tr -d '\r' <"$work/headers" | sed -n "s/^$1: *//Ip" | tail -n 1; }
+  pos=$(hdr X-OJ-Queue-Position); eta=$(hdr X-OJ-ETA-Seconds); url=$(hdr X-OJ-Result-URL)
+  receipt=$(hdr X-OJ-Receipt)
+  [[ -n $pos ]] && echo "Queue position: $pos${eta:+, estimated wait: $eta s}"
+  echo "Results: ${url:-$OJ_SERVER/oj/$OJ_COURSE/$OJ_MODULE/$OJ_TOKEN}"
+  if [[ -n $receipt ]]; then
+    id=$(sed -n 's/.*Received \([A-Za-z0-9]*\) at.*/\1/p' <<<"$line")
+    mkdir -p "$dir/.oj/receipts" && printf '%s\n' "$receipt" >"$dir/.oj/receipts/$id.receipt" &&
+      echo "Receipt: $dir/.oj/receipts/$id.receipt (staff can verify it with ojctl receipt verify)"
+  fi
   exit 0
 fi
 exit 1

@@ -40,6 +40,15 @@ Setter DoubleSetter(double* field) {
   };
 }
 
+Setter BoolSetter(bool* field) {
+  return [field](const toml::node& n, const std::string& key) -> Status {
+    auto v = n.value_exact<bool>();
+    if (!v) return Status::InvalidArgument("config key '" + key + "' must be true or false");
+    *field = *v;
+    return Status::Ok();
+  };
+}
+
 Setter StringSetter(std::string* field) {
   return [field](const toml::node& n, const std::string& key) -> Status {
     auto v = n.value_exact<std::string>();
@@ -78,6 +87,7 @@ std::map<std::string, Setter> Bindings(Config& c) {
   b["paths.log_dir"] = StringSetter(&c.paths.log_dir);
   b["paths.assets_dir"] = StringSetter(&c.paths.assets_dir);
   b["paths.judges_dir"] = StringSetter(&c.paths.judges_dir);
+  b["paths.keys_dir"] = StringSetter(&c.paths.keys_dir);
   b["database.host"] = StringSetter(&c.database.host);
   b["database.port"] = IntSetter(&c.database.port, 1);
   b["database.socket"] = StringSetter(&c.database.socket);
@@ -97,6 +107,8 @@ std::map<std::string, Setter> Bindings(Config& c) {
   b["upload.token_window_s"] = IntSetter(&c.upload.token_window_s, 1);
   b["upload.retry_after_s"] = IntSetter(&c.upload.retry_after_s, 1);
   b["upload.client_body_timeout_s"] = IntSetter(&c.upload.client_body_timeout_s, 1);
+  b["upload.dedup_window_s"] = IntSetter(&c.upload.dedup_window_s, 0);
+  b["upload.receipts"] = BoolSetter(&c.upload.receipts);
   b["rate.upload_per_ip_rps"] = IntSetter(&c.rate.upload_per_ip_rps, 1);
   b["rate.upload_burst"] = IntSetter(&c.rate.upload_burst, 0);
   b["rate.page_per_ip_rps"] = IntSetter(&c.rate.page_per_ip_rps, 1);
@@ -220,7 +232,7 @@ Result<Config> ParseConfig(const std::string& toml_text, const std::string& base
     }
   }
   for (std::string* p : {&c.paths.var_dir, &c.paths.storage_dir, &c.paths.run_dir,
-                         &c.paths.log_dir, &c.paths.assets_dir, &c.paths.judges_dir,
+                         &c.paths.log_dir, &c.paths.assets_dir, &c.paths.judges_dir, &c.paths.keys_dir,
                          &c.fcgi.socket, &c.runner.work_dir}) {
     ResolvePath(p, base_dir);
   }

@@ -27,6 +27,7 @@ struct PathsConfig {  // relative paths are resolved against the config file's d
   std::string log_dir = "var/log";
   std::string assets_dir = "var/assets";  // what nginx serves as src/: bootstrap, oj.js
   std::string judges_dir = "ops/demo/judges";  // base for relative modules.judge_dir
+  std::string keys_dir = "var/keys";           // receipt signing keys (receipt-<n>.key, 0600)
 };
 
 struct DatabaseConfig {
@@ -55,6 +56,8 @@ struct UploadConfig {
   uint32_t token_window_s = 600;
   uint32_t retry_after_s = 10;              // Retry-After on 503
   uint32_t client_body_timeout_s = 120;     // nginx: slow client allowance between reads
+  uint32_t dedup_window_s = 600;            // identical bytes from one token+module: same answer; 0 = off
+  bool receipts = true;                     // sign X-OJ-Receipt on every 200
 };
 
 struct RateConfig {  // nginx per-IP limits; generous: a lab shares one NAT address

@@ -20,6 +20,9 @@ TEST(ConfigTest, ExampleFileHasExactlyTheDefaults) {
   EXPECT_EQ(a.fcgi.socket, b.fcgi.socket);
   EXPECT_EQ(a.upload.max_body_bytes, b.upload.max_body_bytes);
   EXPECT_EQ(a.upload.token_limit, b.upload.token_limit);
+  EXPECT_EQ(a.upload.dedup_window_s, b.upload.dedup_window_s);
+  EXPECT_EQ(a.upload.receipts, b.upload.receipts);
+  EXPECT_EQ(a.paths.keys_dir, b.paths.keys_dir);
   EXPECT_EQ(a.rate.page_burst, b.rate.page_burst);
   EXPECT_EQ(a.rate.microcache_s, b.rate.microcache_s);
   EXPECT_EQ(a.runner.lease_s, b.runner.lease_s);
@@ -65,6 +68,7 @@ TEST(ConfigTest, BadInputNamesTheKeyAndReason) {
       {"[server]\nmetrics_allow = [1]\n", "server.metrics_allow"},
       {"[server]\nmetrics_allow = [\"1.2.3.4; deny\"]\n", "server.metrics_allow"},
       {"[watchdog]\npsi_io_some_max = -3.0\n", "watchdog.psi_io_some_max"},
+      {"[upload]\nreceipts = 1\n", "upload.receipts"},
   };
   for (const BadCase& bc : cases) {
     auto c = ParseConfig(bc.toml, "/srv");

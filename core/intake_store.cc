@@ -85,8 +85,58 @@ Result<RecentUploads> CountUploadsSince(Database& db, uint32_t student_id, uint3
   return n;
 }
 
-Status InsertSubmission(Database& db, const NewSubmission& s) {
-  return db.Transaction("store submission " + s.id, [&] {
+namespace {
+
+constexpr const char* kDuplicateQuery =
+    "SELECT id, received_at, late FROM submissions WHERE student_id = ? AND module_id = ? AND "
+    "sha256 = ? AND (status IN ('queued', 'running') OR received_at >= ?) AND received_at < ? "
+    "ORDER BY received_at DESC LIMIT 1";
+
+std::optional<ExistingSubmission> QueryDuplicate(Database& db, uint32_t student_id,
+                                                 uint32_t module_id, const std::string& sha256,
+                                                 const DedupWindow& w) {
+  auto& st = db.Prepare(kDuplicateQuery);
+  st.setUInt(1, student_id);
+  st.setUInt(2, module_id);
+  st.setString(3, sha256);
+  st.setString(4, FormatDbTime(w.since));
+  st.setString(5, FormatDbTime(w.request_began));
+  std::unique_ptr<sql::ResultSet> rs(st.executeQuery());
+  if (!rs->next()) return std::nullopt;
+  ExistingSubmission e;
+  e.id = rs->getString(1);
+  e.received_at = ParseDbTime(std::string(rs->getString(2))).value_or(SysTime{});
+  e.late = rs->getBoolean(3);
+  return e;
+}
+
+}  // namespace
+
+Result<std::optional<ExistingSubmission>> FindDuplicate(Database& db, uint32_t student_id,
+                                                        uint32_t module_id,
+                                                        const std::string& sha256,
+                                                        const DedupWindow& window) {
+  std::optional<ExistingSubmission> found;
+  Status s = db.Run("find duplicate upload", [&] {
+    found = QueryDuplicate(db, student_id, module_id, sha256, window);
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return found;
+}
+
+Result<std::optional<ExistingSubmission>> InsertSubmission(
+    Database& db, const NewSubmission& s, const std::optional<DedupWindow>& dedup) {
+  std::optional<ExistingSubmission> duplicate;
+  Status st = db.Transaction("store submission " + s.id, [&] {
+    duplicate.reset();
+    auto& lock = db.Prepare("SELECT id FROM students WHERE id = ? FOR UPDATE");
+    lock.setUInt(1, s.student_id);
+    std::unique_ptr<sql::ResultSet> locked(lock.executeQuery());
+    if (dedup) {
+      duplicate = QueryDuplicate(db, s.student_id, s.module_id, s.sha256, *dedup);
+      if (duplicate) return Status::Ok();  // commits nothing but the lock
+    }
     if (s.supersede) {
       auto& up = db.Prepare(
           "UPDATE submissions SET status = 'superseded', finished_at = ? "
@@ -111,6 +161,8 @@ Status InsertSubmission(Database& db, const NewSubmission& s) {
     ins.executeUpdate();
     return Status::Ok();
   });
+  if (!st.ok()) return st;
+  return duplicate;
 }
 
 Result<bool> SubmissionExists(Database& db, const std::string& id) {

@@ -58,9 +58,35 @@ struct NewSubmission {
   bool supersede = true;  // older queued submissions of the same student and module
 };
 
-// Inserts the row as queued and, when supersede is set, marks the student's older
-// queued submissions for the module superseded, in one transaction.
-Status InsertSubmission(Database& db, const NewSubmission& s);
+struct ExistingSubmission {
+  std::string id;
+  SysTime received_at;
+  bool late = false;
+};
+
+// When an upload counts as a retry of an earlier one (issue 10): same student,
+// module and bytes; the earlier one still queued or running, or received at or
+// after `since`; and received before this request began arriving at nginx
+// (`request_began`). The last condition keeps concurrent identical uploads (the old
+// operators' "32 at once" test) distinct: only an upload whose twin was already
+// stored when it started is a retry.
+struct DedupWindow {
+  SysTime since;
+  SysTime request_began;
+};
+
+// The earlier submission this upload retries; nullopt if none.
+Result<std::optional<ExistingSubmission>> FindDuplicate(Database& db, uint32_t student_id,
+                                                        uint32_t module_id,
+                                                        const std::string& sha256,
+                                                        const DedupWindow& window);
+
+// In one transaction: locks the student's row (so one student's uploads are
+// serialized), and, when dedup is set, returns the duplicate (inserting nothing) if
+// FindDuplicate would find one; otherwise inserts the row as queued and, when
+// supersede is set, marks the student's older queued submissions superseded.
+Result<std::optional<ExistingSubmission>> InsertSubmission(
+    Database& db, const NewSubmission& s, const std::optional<DedupWindow>& dedup);
 
 // True if a submission row with this id exists.
 Result<bool> SubmissionExists(Database& db, const std::string& id);

@@ -4,6 +4,7 @@
 
 #include "core/config.h"
 #include "core/db.h"
+#include "core/receipt.h"
 #include "fcgi_app/scoreboard.h"
 
 namespace oj {
@@ -13,6 +14,7 @@ struct AppContext {
   Database* db = nullptr;
   Scoreboard* scoreboard = nullptr;
   WorkerSlot* slot = nullptr;  // may be null in tests
+  const ReceiptKeys* receipt_keys = nullptr;  // null: no receipts (disabled or keys unreadable)
 };
 
 }  // namespace oj

@@ -2,7 +2,9 @@
 // can be driven by tests and the fuzzer.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -24,6 +26,10 @@ struct Request {
   std::string content_type;
   uint64_t content_length = 0;
   std::string remote_addr;
+  std::string host;    // Host header, for absolute links
+  std::string scheme;  // http or https
+  // When the request began arriving at nginx ($msec - $request_time), if nginx said.
+  std::optional<std::chrono::system_clock::time_point> began_at;
   std::string if_none_match;
   BodyReader* body = nullptr;
 };

@@ -27,6 +27,12 @@ struct WorkerSlot {
   std::atomic<uint64_t> requests{0};
   std::atomic<bool> storing{false};       // pending_id holds a submission being stored
   char pending_id[17] = {0};
+  // The current (or last) upload: body length, when it began arriving at nginx and
+  // when the app finished it (0 while in flight), in system-clock microseconds.
+  // Concurrent twins (same length, overlapping) are a deliberate batch, not retries.
+  std::atomic<uint64_t> upload_length{0};
+  std::atomic<int64_t> upload_began_us{0};
+  std::atomic<int64_t> upload_ended_us{0};
 };
 
 struct RouteCounters {

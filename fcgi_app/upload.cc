@@ -16,6 +16,8 @@
 #include "fcgi_app/admission.h"
 #include "fcgi_app/multipart.h"
 #include "core/queue_notify.h"
+#include "core/results_store.h"
+#include "fcgi_app/results_render.h"
 
 namespace oj {
 namespace {
@@ -121,9 +123,70 @@ bool HasLineBreakOrControl(const std::string& s) {
   return false;
 }
 
+// The 200 answer, with what issue 10 adds in headers: a signed receipt, the queue
+// position and wait estimate (computed exactly as the JSON endpoint does), and the
+// results page URL. The line itself never changes.
+Response Acknowledge(AppContext& ctx, const Request& req, const std::string& token,
+                     const std::string& course, const std::string& module,
+                     const std::string& id, SysTime received_at, bool late, uint64_t size,
+                     const std::string& sha256) {
+  Response r = Received(id, received_at, late);
+  uint64_t position = 0;
+  std::optional<int64_t> eta;
+  auto page = LoadResults(*ctx.db, token, course, module);
+  if (page.ok()) {
+    for (const ResultsSubmission& s : page->submissions) {
+      if (s.id != id) continue;
+      if (s.status == "queued" && s.queue_ahead) {
+        position = *s.queue_ahead;
+        eta = EstimateWaitSeconds(*s.queue_ahead, page->running_jobs, page->active_runners,
+                                  page->recent_durations_ms);
+      }
+    }
+  }
+  r.headers.emplace_back("X-OJ-Queue-Position", std::to_string(position));
+  r.headers.emplace_back("X-OJ-ETA-Seconds", eta ? std::to_string(*eta) : "unknown");
+  std::string base = (req.scheme.empty() ? "http" : req.scheme) + "://" +
+                     (req.host.empty() ? ctx.config->server.listen + ":" +
+                                             std::to_string(ctx.config->server.port)
+                                       : req.host);
+  r.headers.emplace_back("X-OJ-Result-URL", base + "/oj/" + course + "/" + module + "/" + token);
+  if (ctx.receipt_keys) {
+    ReceiptFields f;
+    f.id = id;
+    f.course = course;
+    f.module = module;
+    f.token = token;
+    f.size_bytes = size;
+    f.sha256 = sha256;
+    auto secs = std::chrono::system_clock::to_time_t(
+        std::chrono::time_point_cast<std::chrono::seconds>(received_at));
+    struct tm tm {};
+    gmtime_r(&secs, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    f.received_at = buf;
+    f.seq = position;
+    r.headers.emplace_back("X-OJ-Receipt", ctx.receipt_keys->Sign(f));
+  }
+  return r;
+}
+
 }  // namespace
 
 std::string StorageKeyFor(const std::string& id) { return id.substr(0, 2) + "/" + id; }
+
+bool ConcurrentTwinInFlight(const Scoreboard* sb, const WorkerSlot* self, uint64_t length,
+                            int64_t began_us, int64_t now_us) {
+  for (const WorkerSlot& w : sb->slots) {
+    if (&w == self || w.upload_length.load() != length) continue;
+    int64_t b = w.upload_began_us.load();
+    int64_t e = w.upload_ended_us.load();
+    if (b == 0) continue;
+    if (b <= now_us && (e == 0 || e >= began_us)) return true;
+  }
+  return false;
+}
 
 void RemoveWorkerTempFiles(const std::string& storage_dir, pid_t pid) {
   std::error_code ec;
@@ -134,8 +197,35 @@ void RemoveWorkerTempFiles(const std::string& storage_dir, pid_t pid) {
   }
 }
 
+namespace {
+
+int64_t MicrosOf(SysTime t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+
+// Publishes this upload in the scoreboard while it is handled.
+class UploadInFlight {
+ public:
+  UploadInFlight(WorkerSlot* slot, uint64_t length, SysTime began) : slot_(slot) {
+    if (!slot_) return;
+    slot_->upload_ended_us.store(0);
+    slot_->upload_length.store(length);
+    slot_->upload_began_us.store(MicrosOf(began));
+  }
+  ~UploadInFlight() {
+    if (slot_) slot_->upload_ended_us.store(MicrosOf(std::chrono::system_clock::now()));
+  }
+
+ private:
+  WorkerSlot* slot_;
+};
+
+}  // namespace
+
 Response HandleUpload(AppContext& ctx, const Request& req, UploadOutcome* outcome) {
   const Config& cfg = *ctx.config;
+  const SysTime began = req.began_at.value_or(std::chrono::system_clock::now());
+  UploadInFlight in_flight(ctx.slot, req.content_length, began);
   const uint64_t max_body = cfg.upload.max_body_bytes;
   if (req.content_length > max_body + 64 * 1024) return TooLarge();
 
@@ -193,6 +283,24 @@ Response HandleUpload(AppContext& ctx, const Request& req, UploadOutcome* outcom
   TargetDecision decision = DecideTarget(*target, now, sink.size());
   if (decision.reject) return *decision.reject;
 
+  const std::string digest = sink.Digest();
+  std::optional<DedupWindow> dedup;
+  bool batch = ctx.scoreboard && ConcurrentTwinInFlight(ctx.scoreboard, ctx.slot,
+                                                        req.content_length, MicrosOf(began),
+                                                        MicrosOf(now));
+  if (cfg.upload.dedup_window_s > 0 && !batch) {
+    dedup = DedupWindow{now - std::chrono::seconds(cfg.upload.dedup_window_s), began};
+    // A retry of what already arrived gets the same answer and costs nothing.
+    auto dup = FindDuplicate(*ctx.db, target->student_id, target->module->id, digest, *dedup);
+    if (!dup.ok()) return ServerBusy(cfg.upload.retry_after_s);
+    if (*dup) {
+      outcome->submission_id = (*dup)->id;
+      outcome->duplicate = true;
+      return Acknowledge(ctx, req, token, course, target->module->code, (*dup)->id,
+                         (*dup)->received_at, (*dup)->late, sink.size(), digest);
+    }
+  }
+
   auto window_start = now - std::chrono::seconds(cfg.upload.token_window_s);
   auto recent = CountUploadsSince(*ctx.db, target->student_id, target->module->id, window_start);
   if (!recent.ok()) return ServerBusy(cfg.upload.retry_after_s);
@@ -206,7 +314,7 @@ Response HandleUpload(AppContext& ctx, const Request& req, UploadOutcome* outcom
   sub.module_id = target->module->id;
   sub.received_at = now;
   sub.size_bytes = sink.size();
-  sub.sha256 = sink.Digest();
+  sub.sha256 = digest;
   sub.storage_key = StorageKeyFor(sub.id);
   sub.late = decision.late;
   sub.client_ip = req.remote_addr;
@@ -229,7 +337,25 @@ Response HandleUpload(AppContext& ctx, const Request& req, UploadOutcome* outcom
   part.Committed();
   s = FsyncDir(dir);
   if (s.ok()) s = FsyncDir(storage);
-  if (s.ok()) s = InsertSubmission(*ctx.db, sub);
+  std::optional<ExistingSubmission> raced;
+  if (s.ok()) {
+    auto inserted = InsertSubmission(*ctx.db, sub, dedup);
+    if (inserted.ok()) {
+      raced = *inserted;
+    } else {
+      s = inserted.status();
+    }
+  }
+  if (s.ok() && raced) {
+    // An identical upload committed first, while we were storing: answer with it.
+    ::unlink(final_path.c_str());
+    (void)FsyncDir(dir);
+    clear_pending();
+    outcome->submission_id = raced->id;
+    outcome->duplicate = true;
+    return Acknowledge(ctx, req, token, course, target->module->code, raced->id,
+                       raced->received_at, raced->late, sub.size_bytes, sub.sha256);
+  }
   if (!s.ok()) {
     ::unlink(final_path.c_str());
     (void)FsyncDir(dir);
@@ -246,7 +372,8 @@ Response HandleUpload(AppContext& ctx, const Request& req, UploadOutcome* outcom
     ctx.scoreboard->uploads_stored.fetch_add(1, std::memory_order_relaxed);
   }
   NotifyQueue(cfg.paths.run_dir);
-  return Received(sub.id, now, sub.late);
+  return Acknowledge(ctx, req, token, course, target->module->code, sub.id, now, sub.late,
+                     sub.size_bytes, sub.sha256);
 }
 
 }  // namespace oj

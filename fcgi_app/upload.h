@@ -14,6 +14,7 @@ struct UploadOutcome {
   std::string submission_id;  // set when stored
   std::string token;          // as sent, for the log (never the file)
   uint64_t size_bytes = 0;
+  bool duplicate = false;     // answered with an earlier identical submission
 };
 
 Response HandleUpload(AppContext& ctx, const Request& req, UploadOutcome* outcome);
@@ -21,6 +22,11 @@ Response HandleUpload(AppContext& ctx, const Request& req, UploadOutcome* outcom
 // Storage layout: <storage_dir>/<first two id characters>/<id>. Ids are [A-Za-z0-9]
 // only, so no student byte ever reaches a path.
 std::string StorageKeyFor(const std::string& submission_id);
+
+// True if another worker's upload of the same body length overlaps [began, now]:
+// a parallel batch of identical uploads, which are stored, not deduplicated.
+bool ConcurrentTwinInFlight(const Scoreboard* sb, const WorkerSlot* self, uint64_t length,
+                            int64_t began_us, int64_t now_us);
 
 // Removes part files left in <storage_dir>/tmp by the worker with this pid.
 void RemoveWorkerTempFiles(const std::string& storage_dir, pid_t pid);

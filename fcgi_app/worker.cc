@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 
 #include "core/db.h"
 #include "core/log.h"
@@ -69,6 +70,16 @@ int RunWorker(const Config& cfg, int listen_fd, Scoreboard* sb, int slot_index) 
   Database db(cfg.database);
   (void)db.Connect();  // failures surface per request as 503; reconnects by itself
   AppContext ctx{&cfg, &db, sb, slot};
+  std::optional<ReceiptKeys> keys;
+  if (cfg.upload.receipts) {
+    auto loaded = ReceiptKeys::LoadOrCreate(cfg.paths.keys_dir);
+    if (loaded.ok()) {
+      keys = std::move(*loaded);
+      ctx.receipt_keys = &*keys;
+    } else {
+      spdlog::error("uploads will carry no receipt: {}", loaded.status().message());
+    }
+  }
 
   FCGX_Init();
   FCGX_Request fr;
@@ -86,7 +97,22 @@ int RunWorker(const Config& cfg, int listen_fd, Scoreboard* sb, int slot_index) 
     req.content_type = Param(fr, "CONTENT_TYPE");
     req.content_length = std::strtoull(Param(fr, "CONTENT_LENGTH").c_str(), nullptr, 10);
     req.remote_addr = Param(fr, "REMOTE_ADDR");
+    // Debian's fastcgi_params sends HTTP_HOST as nginx's validated $host, without the
+    // port; add the port the request came in on unless it is the scheme's default.
+    req.host = Param(fr, "HTTP_HOST");
+    std::string port = Param(fr, "SERVER_PORT");
+    if (!req.host.empty() && !port.empty() && port != "80" && port != "443" &&
+        req.host.find(':') == std::string::npos) {
+      req.host += ":" + port;
+    }
+    req.scheme = Param(fr, "REQUEST_SCHEME");
     req.if_none_match = Param(fr, "HTTP_IF_NONE_MATCH");
+    std::string msec = Param(fr, "OJ_MSEC"), elapsed = Param(fr, "OJ_REQUEST_TIME");
+    if (!msec.empty() && !elapsed.empty()) {
+      double began = std::strtod(msec.c_str(), nullptr) - std::strtod(elapsed.c_str(), nullptr);
+      req.began_at = std::chrono::system_clock::time_point(
+          std::chrono::microseconds(static_cast<int64_t>(began * 1e6)));
+    }
     req.body = &body;
 
     Route route = RouteRequest(req.method, req.uri);
@@ -120,8 +146,9 @@ int RunWorker(const Config& cfg, int listen_fd, Scoreboard* sb, int slot_index) 
     slot->requests.fetch_add(1, std::memory_order_relaxed);
     ++served;
     if (route.kind == Route::Kind::kUpload) {
-      spdlog::info("upload id={} token={} size={} status={} ms={:.1f} ip={}",
+      spdlog::info("upload id={}{} token={} size={} status={} ms={:.1f} ip={}",
                    upload.submission_id.empty() ? "-" : upload.submission_id,
+                   upload.duplicate ? " (duplicate)" : "",
                    upload.token.empty() ? "-" : upload.token, upload.size_bytes, resp.status,
                    secs * 1000, req.remote_addr);
     } else if (resp.status >= 500) {

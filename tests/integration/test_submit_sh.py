@@ -30,9 +30,16 @@ class SubmitShTest(unittest.TestCase):
             r = self.run_submit(work)
             self.assertEqual(r.returncode, 0, r.stderr)
             lines = r.stdout.splitlines()
-            self.assertRegex(lines[-2], r"^\[SUCC ✓\] Received [A-Za-z0-9]{16} at ")
-            self.assertEqual(lines[-1], f"Results: {ojtest.URL}/oj/{self.course}/Sub/{self.tokens[0]}")
-            sid = lines[-2].split()[3]
+            succ = [l for l in lines if l.startswith("[SUCC ✓] Received ")]
+            self.assertEqual(len(succ), 1, r.stdout)
+            self.assertIn(f"Results: {ojtest.URL}/oj/{self.course}/Sub/{self.tokens[0]}", lines)
+            self.assertTrue(any(l.startswith("Queue position: ") for l in lines), r.stdout)
+            sid = succ[0].split()[3]
+            receipt = os.path.join(work, ".oj", "receipts", sid + ".receipt")
+            self.assertIn(f"Receipt: {receipt}", lines)
+            with open(receipt) as f:
+                out = ojtest.ojctl("receipt", "verify", f.read().strip())
+            self.assertIn("VALID", out)
             sha, key = ojtest.sql(f"SELECT sha256, storage_key FROM submissions WHERE id='{sid}'")[0]
             self.assertIn(f"sha256 {sha}", r.stdout)
             with tarfile.open(os.path.join(ojtest.VAR, "storage", key), "r:bz2") as t:
