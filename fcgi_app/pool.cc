@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -119,6 +120,10 @@ class PoolMaster {
       return;
     }
     if (pid == 0) {
+      // A worker must not outlive its master (kill -9 of the master): it would keep
+      // accepting on a socket nobody can reach. SIGTERM lets it finish its request.
+      prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (getppid() != master_pid_) _exit(0);
       _exit(RunWorker(cfg_, listen_fd_, sb_, i));
     }
     sb_->slots[i].pid.store(pid);
@@ -245,6 +250,7 @@ class PoolMaster {
   std::string config_path_;
   Database db_;
   int listen_fd_ = -1;
+  pid_t master_pid_ = getpid();
   Scoreboard* sb_ = nullptr;
   int slots_ = 0;
   bool draining_ = false;

@@ -43,6 +43,27 @@ class FoundationTest(unittest.TestCase):
         self.assertIn(f"client_max_body_size {limit};", conf)
         self.assertNotRegex(conf, r"fastcgi_keep_conn\s+on")
 
+    def test_killed_pool_master_is_restarted_and_its_workers_go(self):
+        pidf = os.path.join(VAR, "run", "fcgi.pid")
+        with open(pidf) as f:
+            master = int(f.read())
+        workers = [int(p) for p in subprocess.run(["pgrep", "-P", str(master)], capture_output=True,
+                                                   text=True).stdout.split()]
+        self.assertTrue(workers)
+        os.kill(master, 9)
+
+        def restarted():
+            try:
+                with open(pidf) as f:
+                    pid = int(f.read())
+            except (OSError, ValueError):
+                return None
+            return pid if pid != master and os.path.exists(f"/proc/{pid}") else None
+        ojtest.wait_for(restarted, timeout=30, what="the supervisor to restart the pool master")
+        ojtest.wait_for(lambda: ojtest.get("/healthz")[0] == 200, timeout=30, what="healthz 200")
+        ojtest.wait_for(lambda: not any(os.path.exists(f"/proc/{w}") for w in workers), timeout=30,
+                        what="the orphaned workers to exit")
+
     def test_unknown_routes_are_404_lines(self):
         for path in ("/", "/index.html", "/upload/x", "/../etc/passwd", "/oj/a/b/src/nosuch.css"):
             code, body, _ = ojtest.curl("--path-as-is", ojtest.URL + path)
