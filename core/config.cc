@@ -79,6 +79,7 @@ std::map<std::string, Setter> Bindings(Config& c) {
   b["server.port"] = IntSetter(&c.server.port, 1);
   b["server.display_timezone"] = StringSetter(&c.server.display_timezone);
   b["server.metrics_allow"] = StringListSetter(&c.server.metrics_allow);
+  b["server.archive_allow"] = StringListSetter(&c.server.archive_allow);
   b["server.nginx_workers"] = IntSetter(&c.server.nginx_workers, 1);
   b["server.nginx_worker_connections"] = IntSetter(&c.server.nginx_worker_connections, 64);
   b["paths.var_dir"] = StringSetter(&c.paths.var_dir);
@@ -96,6 +97,10 @@ std::map<std::string, Setter> Bindings(Config& c) {
   b["database.name"] = StringSetter(&c.database.name);
   b["database.connect_timeout_s"] = IntSetter(&c.database.connect_timeout_s, 1);
   b["database.read_timeout_s"] = IntSetter(&c.database.read_timeout_s, 1);
+  b["database.replica_host"] = StringSetter(&c.database.replica_host);
+  b["database.replica_port"] = IntSetter(&c.database.replica_port, 1);
+  b["database.replica_socket"] = StringSetter(&c.database.replica_socket);
+  b["database.replica_max_lag_s"] = IntSetter(&c.database.replica_max_lag_s, 0);
   b["fcgi.socket"] = StringSetter(&c.fcgi.socket);
   b["fcgi.workers"] = IntSetter(&c.fcgi.workers, 1);
   b["fcgi.max_requests"] = IntSetter(&c.fcgi.max_requests, 1);
@@ -131,6 +136,9 @@ std::map<std::string, Setter> Bindings(Config& c) {
   b["runner.psi_memory_path"] = StringSetter(&c.runner.psi_memory_path);
   b["runner.psi_io_path"] = StringSetter(&c.runner.psi_io_path);
   b["runner.meminfo_path"] = StringSetter(&c.runner.meminfo_path);
+  b["runner.archive_url"] = StringSetter(&c.runner.archive_url);
+  b["runner.archive_link_ttl_s"] = IntSetter(&c.runner.archive_link_ttl_s, 5);
+  b["runner.archive_fetch_timeout_s"] = IntSetter(&c.runner.archive_fetch_timeout_s, 1);
   b["watchdog.interval_s"] = IntSetter(&c.watchdog.interval_s, 1);
   b["watchdog.probe_timeout_ms"] = IntSetter(&c.watchdog.probe_timeout_ms, 10);
   b["watchdog.probe_latency_max_ms"] = IntSetter(&c.watchdog.probe_latency_max_ms, 1);
@@ -199,6 +207,16 @@ Status ValidateConfig(const Config& c) {
                                      a + "'");
     }
   }
+  for (const std::string& a : c.server.archive_allow) {
+    if (a.empty() || a.find_first_of(" ;{}\"'") != std::string::npos) {
+      return Status::InvalidArgument("config key 'server.archive_allow' holds a bad address '" +
+                                     a + "'");
+    }
+  }
+  if (!c.runner.archive_url.empty() && c.runner.archive_url.rfind("http://", 0) != 0) {
+    return Status::InvalidArgument("config key 'runner.archive_url' must start with http:// "
+                                   "(got '" + c.runner.archive_url + "')");
+  }
   return Status::Ok();
 }
 
@@ -237,6 +255,7 @@ Result<Config> ParseConfig(const std::string& toml_text, const std::string& base
     ResolvePath(p, base_dir);
   }
   if (!c.database.socket.empty()) ResolvePath(&c.database.socket, base_dir);
+  if (!c.database.replica_socket.empty()) ResolvePath(&c.database.replica_socket, base_dir);
   Status s = ValidateConfig(c);
   if (!s.ok()) return s;
   return c;

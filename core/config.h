@@ -16,6 +16,8 @@ struct ServerConfig {
   uint16_t port = 8080;
   std::string display_timezone;  // empty: the host's local zone
   std::vector<std::string> metrics_allow = {"127.0.0.1"};  // nginx allow list for /metrics
+  // nginx allow list for /archive/ (signed archive links for judge hosts, issue 11)
+  std::vector<std::string> archive_allow = {"127.0.0.1"};
   uint32_t nginx_workers = 2;
   uint32_t nginx_worker_connections = 4096;
 };
@@ -39,6 +41,13 @@ struct DatabaseConfig {
   std::string name = "oj";
   uint32_t connect_timeout_s = 3;
   uint32_t read_timeout_s = 10;
+  // Optional read replica for the results pages, JSON and ojctl reports (same user,
+  // password and name). Empty host and socket: no replica. Reads fall back to the
+  // primary when the replica is down or Seconds_Behind_Master exceeds replica_max_lag_s.
+  std::string replica_host;
+  uint16_t replica_port = 3306;
+  std::string replica_socket;
+  uint32_t replica_max_lag_s = 30;
 };
 
 struct FcgiConfig {
@@ -86,6 +95,12 @@ struct RunnerConfig {
   std::string psi_memory_path = "/proc/pressure/memory";
   std::string psi_io_path = "/proc/pressure/io";
   std::string meminfo_path = "/proc/meminfo";
+  // Empty: read uploads from paths.storage_dir (same host). Otherwise the intake's
+  // nginx base URL (http://host:port): archives are fetched through signed /archive/
+  // links (key in paths.keys_dir/archive-link.key) and checked against size and SHA-256.
+  std::string archive_url;
+  uint32_t archive_link_ttl_s = 120;   // lifetime of one signed link
+  uint32_t archive_fetch_timeout_s = 30;
 };
 
 struct WatchdogConfig {

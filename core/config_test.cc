@@ -15,6 +15,14 @@ TEST(ConfigTest, ExampleFileHasExactlyTheDefaults) {
   EXPECT_EQ(a.server.port, b.server.port);
   EXPECT_EQ(a.server.listen, b.server.listen);
   EXPECT_EQ(a.server.metrics_allow, b.server.metrics_allow);
+  EXPECT_EQ(a.server.archive_allow, b.server.archive_allow);
+  EXPECT_EQ(a.database.replica_host, b.database.replica_host);
+  EXPECT_EQ(a.database.replica_port, b.database.replica_port);
+  EXPECT_EQ(a.database.replica_socket, b.database.replica_socket);
+  EXPECT_EQ(a.database.replica_max_lag_s, b.database.replica_max_lag_s);
+  EXPECT_EQ(a.runner.archive_url, b.runner.archive_url);
+  EXPECT_EQ(a.runner.archive_link_ttl_s, b.runner.archive_link_ttl_s);
+  EXPECT_EQ(a.runner.archive_fetch_timeout_s, b.runner.archive_fetch_timeout_s);
   EXPECT_EQ(a.paths.storage_dir, b.paths.storage_dir);
   EXPECT_EQ(a.fcgi.workers, b.fcgi.workers);
   EXPECT_EQ(a.fcgi.socket, b.fcgi.socket);

@@ -67,16 +67,24 @@ std::map<std::string, std::string> NginxTemplateVars(const Config& c, bool run_a
   for (const std::string& a : c.server.metrics_allow) allow += "      allow " + a + ";\n";
   if (!allow.empty()) allow.pop_back();
   v["metrics_allow"] = allow;
+  std::string archive_allow;
+  for (const std::string& a : c.server.archive_allow) archive_allow += "      allow " + a + ";\n";
+  if (!archive_allow.empty()) archive_allow.pop_back();
+  v["archive_allow"] = archive_allow;
+  v["keys_dir"] = c.paths.keys_dir;
+  v["storage_dir"] = c.paths.storage_dir;
   std::string cache;
   if (c.rate.microcache_s > 0) {
     // One app request per URI per second; concurrent misses wait briefly on a lock and
-    // stale entries are served while one request refreshes them.
+    // stale entries are served while one request refreshes them. Lock waiters re-check
+    // only when their timeout fires (at most every 500 ms), so the timeout is what a
+    // cold burst waits: 50 ms, well above the app's few ms per page.
     cache =
         "      fastcgi_cache oj_pages;\n"
         "      fastcgi_cache_key $request_uri;\n"
         "      fastcgi_cache_valid 200 404 " + n(c.rate.microcache_s) + "s;\n"
         "      fastcgi_cache_lock on;\n"
-        "      fastcgi_cache_lock_timeout 200ms;\n"
+        "      fastcgi_cache_lock_timeout 50ms;\n"
         "      fastcgi_cache_lock_age 1s;\n"
         "      fastcgi_cache_use_stale updating error timeout http_500 http_503;\n"
         "      fastcgi_cache_background_update on;\n"

@@ -39,8 +39,32 @@ TEST(NginxRenderTest, DefaultsRenderTheSpecLines) {
   EXPECT_NE(conf->find("client_max_body_size 12582912;"), std::string::npos);
   EXPECT_NE(conf->find("return 413 \"[FAIL ✗] File is too large!\\n\";"), std::string::npos);
   EXPECT_NE(conf->find("fastcgi_cache oj_pages;"), std::string::npos);
+  EXPECT_NE(conf->find("fastcgi_cache_key $request_uri;"), std::string::npos);
+  EXPECT_NE(conf->find("fastcgi_cache_lock_timeout 50ms;"), std::string::npos);
+  EXPECT_NE(conf->find("fastcgi_cache_use_stale updating"), std::string::npos);
   EXPECT_NE(conf->find("user root root;"), std::string::npos);
   EXPECT_EQ(conf->find("{{"), std::string::npos);
+}
+
+TEST(NginxRenderTest, ArchiveLocationIsSignedAndLimitedToTheJudgeNetwork) {
+  auto c = ParseConfig("[server]\narchive_allow = [\"198.18.0.0/15\"]\n"
+                       "[paths]\nkeys_dir = \"/srv/keys\"\nstorage_dir = \"/srv/st\"\n",
+                       "/srv");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  auto conf = RenderNginxConfig(*c, false);
+  ASSERT_TRUE(conf.ok()) << conf.status().ToString();
+  size_t loc = conf->find("location /archive/ {");
+  ASSERT_NE(loc, std::string::npos);
+  std::string block = conf->substr(loc, conf->find("\n    }\n", loc) - loc);
+  EXPECT_NE(block.find("allow 198.18.0.0/15;"), std::string::npos);
+  EXPECT_NE(block.find("deny all;"), std::string::npos);
+  EXPECT_EQ(block.find("allow 127.0.0.1;"), std::string::npos);
+  EXPECT_NE(block.find("secure_link $arg_md5,$arg_expires;"), std::string::npos);
+  EXPECT_NE(block.find("include /srv/keys/archive-link*.nginx;"), std::string::npos);
+  EXPECT_NE(block.find("alias /srv/st/;"), std::string::npos);
+  EXPECT_NE(block.find("autoindex off;"), std::string::npos);
+  EXPECT_NE(block.find("sendfile on;"), std::string::npos);
+  EXPECT_EQ(block.find("secure_link_md5"), std::string::npos);  // the secret stays in keys_dir
 }
 
 }  // namespace

@@ -70,6 +70,8 @@ int RunWorker(const Config& cfg, int listen_fd, Scoreboard* sb, int slot_index) 
   Database db(cfg.database);
   (void)db.Connect();  // failures surface per request as 503; reconnects by itself
   AppContext ctx{&cfg, &db, sb, slot};
+  ReadRouter reads(&db, cfg.database);  // no replica configured: always db
+  ctx.reads = &reads;
   std::optional<ReceiptKeys> keys;
   if (cfg.upload.receipts) {
     auto loaded = ReceiptKeys::LoadOrCreate(cfg.paths.keys_dir);

@@ -1,6 +1,7 @@
 // Times staff type on the command line: "now", "now+2h", "now-1d", "now+90m",
-// "now+30s", or "YYYY-MM-DD HH:MM[:SS]" in the display zone (or with a trailing
-// "Z" for UTC).
+// "now+30s", or "YYYY-MM-DD HH:MM[:SS]" (a 'T' may replace the space) in the
+// display zone, or with an explicit zone: a trailing "Z" (UTC) or "+08:00" /
+// "-0500" offset, e.g. "2024-12-31 23:59+08:00".
 #pragma once
 
 #include <optional>

@@ -19,10 +19,29 @@ TEST(TimeArgTest, RelativeAndAbsolute) {
             "2024-12-31 23:59:59.000000");
 }
 
+TEST(TimeArgTest, ExplicitZones) {
+  SetDisplayTimeZone("UTC");
+  SysTime now{};
+  const std::pair<const char*, const char*> cases[] = {
+      {"2024-12-31 23:59+08:00", "2024-12-31 15:59:00.000000"},
+      {"2024-12-31T23:59:30+08:00", "2024-12-31 15:59:30.000000"},
+      {"2024-12-31 23:59-0500", "2025-01-01 04:59:00.000000"},
+      {"2024-12-31 23:59+05", "2024-12-31 18:59:00.000000"},
+      {"2024-12-31T23:59Z", "2024-12-31 23:59:00.000000"},
+  };
+  for (const auto& [in, want] : cases) {
+    auto t = ParseTimeArg(in, now);
+    ASSERT_TRUE(t.has_value()) << in;
+    EXPECT_EQ(FormatDbTime(*t), want) << in;
+  }
+}
+
 TEST(TimeArgTest, GarbageIsRejected) {
   SysTime now{};
   for (const char* bad : {"", "tomorrow", "now+", "now+5y", "now+-5d", "2024-13-01 00:00",
-                          "2024-01-01", "now+1.5h"}) {
+                          "2024-01-01", "now+1.5h",
+                          "2024-12-31 23:59+8:00:00", "2024-12-31 23:59+25:00",
+                          "2024-12-31 23:59 extra", "2024-12-31x23:59"}) {
     EXPECT_FALSE(ParseTimeArg(bad, now).has_value()) << bad;
   }
 }

@@ -8,6 +8,15 @@ import ojtest
 from ojtest import VAR
 
 
+def alive(pid):
+    """True for a running process; a zombie (dead, not yet reaped) is not alive."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def oj(*args):
     return subprocess.run([os.path.join(ojtest.ROOT, "ops/oj"), *args, "--var", VAR],
                           capture_output=True, text=True, timeout=300)
@@ -43,6 +52,29 @@ class FoundationTest(unittest.TestCase):
         self.assertIn(f"client_max_body_size {limit};", conf)
         self.assertNotRegex(conf, r"fastcgi_keep_conn\s+on")
 
+    def test_app_unreachable_gives_the_503_line_not_502(self):
+        sup = os.path.join(VAR, "run", "fcgi.sup.pid")
+        with open(sup) as f:
+            sup_pid = int(f.read())
+        with open(os.path.join(VAR, "run", "fcgi.pid")) as f:
+            master = int(f.read())
+        os.kill(sup_pid, 19)  # SIGSTOP: keep the supervisor from restarting the pool yet
+        try:
+            os.kill(master, 9)
+            ojtest.wait_for(lambda: not alive(master), timeout=10, what="master gone")
+            code, body, headers = ojtest.curl("-F", "token=AAAAAAAA", "-F", "course=C", "-F", "module=M",
+                                              "-F", "file=@/etc/hostname", ojtest.URL + "/upload")
+            self.assertEqual(code, 503, body)
+            self.assertRegex(body, r"^\[FAIL ✗\] Server busy, retry in \d+ s\n$")
+            self.assertIn("retry-after:", headers.lower())
+            status, text, _ = ojtest.get("/healthz")
+            self.assertEqual(status, 503)
+            status, page, _ = ojtest.get("/oj/C/M/AAAAAAAA")
+            self.assertEqual(status, 503)
+        finally:
+            os.kill(sup_pid, 18)  # SIGCONT
+        ojtest.wait_for(lambda: ojtest.get("/healthz")[0] == 200, timeout=30, what="the pool to come back")
+
     def test_killed_pool_master_is_restarted_and_its_workers_go(self):
         pidf = os.path.join(VAR, "run", "fcgi.pid")
         with open(pidf) as f:
@@ -58,10 +90,10 @@ class FoundationTest(unittest.TestCase):
                     pid = int(f.read())
             except (OSError, ValueError):
                 return None
-            return pid if pid != master and os.path.exists(f"/proc/{pid}") else None
+            return pid if pid != master and alive(pid) else None
         ojtest.wait_for(restarted, timeout=30, what="the supervisor to restart the pool master")
         ojtest.wait_for(lambda: ojtest.get("/healthz")[0] == 200, timeout=30, what="healthz 200")
-        ojtest.wait_for(lambda: not any(os.path.exists(f"/proc/{w}") for w in workers), timeout=30,
+        ojtest.wait_for(lambda: not any(alive(w) for w in workers), timeout=30,
                         what="the orphaned workers to exit")
 
     def test_unknown_routes_are_404_lines(self):

@@ -1,0 +1,56 @@
+// Where a claimed submission's upload comes from (issue 11): the local storage
+// directory when the runner shares the intake's disk, or the intake's nginx through a
+// signed, expiring /archive/ link (core/archive_link.h) when it runs on a judge host.
+// Either way the bytes are checked against the row's size and SHA-256 before judging;
+// a missing file, a failed fetch or a mismatch is an internal error (judge_error,
+// requeued, never charged to the student).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "core/archive_store.h"
+#include "core/status.h"
+
+namespace oj::runner {
+
+struct ArchiveSourceConfig {
+  std::string storage_dir;  // local mode: read <storage_dir>/<storage_key>
+  std::string archive_url;  // non-empty: fetch <archive_url>/archive/<storage_key>?md5=..
+  std::string secret;       // archive-link.key (fetch mode)
+  std::chrono::seconds link_ttl{120};
+  std::chrono::seconds timeout{30};  // connect + whole transfer
+  std::string cache_dir;    // fetch mode: where the fetched copy lives while judging
+};
+
+// A verified upload on local disk; a fetched copy is removed with this object.
+class LocalArchive {
+ public:
+  LocalArchive() = default;
+  LocalArchive(std::string dir, bool owned, std::string path)
+      : dir_(std::move(dir)), owned_(owned), path_(std::move(path)) {}
+  LocalArchive(LocalArchive&& o) noexcept { *this = std::move(o); }
+  LocalArchive& operator=(LocalArchive&& o) noexcept;
+  LocalArchive(const LocalArchive&) = delete;
+  LocalArchive& operator=(const LocalArchive&) = delete;
+  ~LocalArchive();
+  // The directory to read storage_key from (a storage_dir for JudgeSubmission).
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string dir_;
+  bool owned_ = false;
+  std::string path_;
+};
+
+// kUnavailable: fetch failed (network, nginx refused, timeout). kNotFound: the local
+// file is missing (retrying cannot help). kInternal: size or SHA-256 differ from the
+// row (both values named), or the fetched copy could not be written.
+Result<LocalArchive> PrepareArchive(const ArchiveSourceConfig& cfg, const StoredArchive& want,
+                                    int64_t now_unix);
+
+// Pure: splits "http://host[:port]" into host and port. Exposed for tests.
+Status ParseHttpBase(const std::string& url, std::string* host, uint16_t* port);
+
+}  // namespace oj::runner

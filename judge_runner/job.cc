@@ -1,0 +1,228 @@
+#include "judge_runner/job.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/fs.h"
+#include "judge_runner/archive.h"
+#include "judge_runner/job_box.h"
+#include "judge_runner/judge_config.h"
+#include "judge_runner/verdict.h"
+
+namespace oj::runner {
+namespace {
+
+constexpr size_t kLogMax = 64 << 10;  // judge log bytes kept per submission
+constexpr ArchiveLimits kArchiveLimits{};
+constexpr BoxLimits kBoxLimits{};
+
+using Kind = JobOutcome::Kind;
+
+StageOutcome ToOutcome(const SandboxResult& r) {
+  StageOutcome o;
+  o.exit_code = r.exit_code;
+  o.term_signal = r.term_signal;
+  o.cpu_limit_hit = r.cpu_limit_hit;
+  o.wall_limit_hit = r.wall_limit_hit;
+  o.output_limit_hit = r.output_limit_hit;
+  o.pids_limit_hit = r.pids_limit_hit;
+  o.oom_kills = r.oom_kills;
+  return o;
+}
+
+class LogBuilder {
+ public:
+  void Section(const std::string& title, const std::string& text) {
+    Add("== " + title + " ==\n");
+    Add(text);
+    if (!text.empty() && text.back() != '\n') Add("\n");
+  }
+  void Note(const std::string& line) { Add("-- " + line + "\n"); }
+  std::string log;
+  bool truncated = false;
+
+ private:
+  void Add(const std::string& s) {
+    size_t room = kLogMax > log.size() ? kLogMax - log.size() : 0;
+    if (s.size() > room) truncated = true;
+    log.append(s, 0, std::min(room, s.size()));
+  }
+};
+
+void NoteLimits(LogBuilder& log, const SandboxResult& r, const SandboxLimits& l) {
+  if (r.pids_limit_hit) log.Note("process limit (" + std::to_string(l.pids) + ") reached");
+  if (r.oom_kills > 0) {
+    log.Note("memory limit (" + std::to_string(l.memory_bytes >> 20) + " MiB) reached: " +
+             std::to_string(r.oom_kills) + " process(es) killed");
+  }
+  if (r.cpu_limit_hit) log.Note("CPU time limit (" + std::to_string(l.cpu_time.count()) + " ms)");
+  if (r.wall_limit_hit) log.Note("wall-clock limit (" + std::to_string(l.wall_time.count()) + " ms)");
+  if (r.output_limit_hit) {
+    log.Note("output limit (" + std::to_string(l.output_bytes) + " bytes): output cut, run killed");
+  }
+}
+
+std::string ResolveJudgeDir(const std::string& judges_dir, const std::string& judge_dir) {
+  if (judge_dir.empty() || judge_dir[0] == '/') return judge_dir;
+  return judges_dir + "/" + judge_dir;
+}
+
+Result<std::string> ReadResultFile(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+  if (!fd.valid()) return Status::NotFound("no result.json");
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    return Status::InvalidArgument("result.json is not a regular file");
+  }
+  if (static_cast<uint64_t>(st.st_size) > kResultJsonMaxBytes) {
+    return Status::InvalidArgument("result.json is larger than 1 MiB");
+  }
+  std::string text(static_cast<size_t>(st.st_size), '\0');
+  ssize_t n = ::read(fd.get(), text.data(), text.size());
+  if (n < 0) return Status::Internal(std::string("read result.json: ") + std::strerror(errno));
+  text.resize(static_cast<size_t>(n));
+  return text;
+}
+
+}  // namespace
+
+JobOutcome JudgeSubmission(const ClaimedSubmission& job, const JobEnv& env) {
+  JobOutcome out;
+  auto fail = [&](Kind kind, std::string reason) {
+    out.kind = kind;
+    out.reason = std::move(reason);
+    return out;
+  };
+  const std::string judge_dir = ResolveJudgeDir(env.judges_dir, job.judge_dir);
+  if (judge_dir.empty()) return fail(Kind::kConfigError, "module has no judge_dir");
+  auto toml = ReadSmallFile(judge_dir + "/judge.toml", 64 << 10);
+  if (!toml.ok()) return fail(Kind::kConfigError, "judge.toml: " + toml.status().message());
+  auto cfg = ParseJudgeConfig(toml.value());
+  if (!cfg.ok()) return fail(Kind::kConfigError, cfg.status().message());
+
+  UniqueFd upload(::open((env.storage_dir + "/" + job.storage_key).c_str(),
+                         O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!upload.valid()) {
+    return fail(Kind::kConfigError, "stored upload " + job.storage_key + ": " + std::strerror(errno));
+  }
+  auto box = JobBox::Create(env.runner_dir, kBoxLimits);
+  if (!box.ok()) return fail(Kind::kInternalError, box.status().message());
+
+  LogBuilder log;
+  VerdictInput vin;
+  vin.max_score = cfg->max_score;
+  uint64_t cpu_ms = 0, peak = 0;
+  int run = 0;
+  auto spec_for = [&](const std::vector<std::string>& argv, const SandboxLimits& limits) {
+    SandboxSpec s;
+    s.argv = argv;
+    s.limits = limits;
+    s.runner_name = env.runner_name;
+    s.run_name = std::to_string(env.seq) + "-" + std::to_string(++run);
+    s.cwd = "/submission";
+    s.root_fs = cfg->root;
+    s.binds.push_back({box->submission_dir(), "/submission", true});
+    return s;
+  };
+  auto account = [&](const SandboxResult& r) {
+    cpu_ms += static_cast<uint64_t>(r.cpu.count());
+    peak = std::max(peak, r.peak_memory_bytes);
+  };
+
+  // 1. Extraction, reading the upload from stdin: the storage directory is never mounted.
+  SandboxSpec ex = spec_for({"/run/oj-extract", "--max-entries",
+                             std::to_string(kArchiveLimits.max_entries), "--max-bytes",
+                             std::to_string(kArchiveLimits.max_bytes)},
+                            kExtractLimits);
+  ex.binds.push_back({env.extract_binary, "/run/oj-extract", false});
+  ex.stdin_fd = upload.get();
+  auto er = RunSandboxed(ex, env.tick, env.tick_interval);
+  if (!er.ok()) return fail(Kind::kInternalError, "extract: " + er.status().message());
+  out.extract = er->wall;
+  account(*er);
+  if (er->aborted) return fail(Kind::kAborted, "aborted during extraction");
+  log.Section("extract", er->output);
+  if (er->oom_kills > 0 || er->cpu_limit_hit || er->wall_limit_hit || er->output_limit_hit ||
+      er->exit_code == kExtractLimit) {
+    NoteLimits(log, *er, kExtractLimits);
+    vin.extract = ExtractStatus::kLimit;
+  } else if (er->exit_code != kExtractOk) {
+    vin.extract = ExtractStatus::kRefused;
+  }
+
+  std::vector<Bind> judge_binds = {{judge_dir, "/judge", false}, {box->out_dir(), "/out", true}};
+  auto stage = [&](const StageConfig& sc, const char* name,
+                   std::chrono::milliseconds& took) -> std::optional<StageOutcome> {
+    SandboxSpec s = spec_for(sc.command, sc.limits);
+    s.binds.insert(s.binds.end(), judge_binds.begin(), judge_binds.end());
+    s.env = {"OJ_RESULT=/out/result.json", std::string("OJ_STAGE=") + name,
+             "OJ_SUBMISSION=" + job.id};
+    auto r = RunSandboxed(s, env.tick, env.tick_interval);
+    if (!r.ok()) {
+      StageOutcome failed;
+      failed.sandbox_failed = true;
+      out.reason = std::string(name) + ": " + r.status().message();
+      return failed;
+    }
+    took = r->wall;
+    account(*r);
+    if (r->aborted) {
+      out.kind = Kind::kAborted;
+      return std::nullopt;
+    }
+    log.Section(name, r->output);
+    NoteLimits(log, *r, sc.limits);
+    return ToOutcome(*r);
+  };
+
+  bool go = vin.extract == ExtractStatus::kOk;
+  if (go && cfg->build) {
+    vin.build = stage(*cfg->build, "build", out.build);
+    if (out.kind == Kind::kAborted) return fail(Kind::kAborted, "aborted during build");
+    go = vin.build->exit_code == 0 && vin.build->term_signal == 0 && !vin.build->sandbox_failed &&
+         !vin.build->cpu_limit_hit && !vin.build->wall_limit_hit && vin.build->oom_kills == 0 &&
+         !vin.build->output_limit_hit;
+  }
+  if (go) {
+    vin.test = stage(cfg->test, "test", out.test);
+    if (out.kind == Kind::kAborted) return fail(Kind::kAborted, "aborted during test");
+    if (!vin.test->sandbox_failed) {
+      auto text = ReadResultFile(box->out_dir() + "/result.json");
+      if (text.ok()) {
+        auto report = ParseResultJson(text.value());
+        if (report.ok()) {
+          vin.report = std::move(report.value());
+        } else {
+          log.Note(report.status().message());
+        }
+      } else {
+        log.Note(text.status().message());
+      }
+    }
+  }
+
+  Verdict v = DecideVerdict(vin);
+  if (v.judge_error) {
+    return fail(Kind::kInternalError, out.reason.empty() ? v.reason : out.reason + "; " + v.reason);
+  }
+  log.Note("verdict " + v.verdict + ": " + v.reason);
+  JudgedResult& res = out.result;
+  res.verdict = v.verdict;
+  res.score = v.score;
+  res.max_score = v.max_score;
+  if (vin.report) {
+    for (const auto& t : vin.report->tests) res.tests.push_back({t.name, t.passed, t.message});
+  }
+  res.log = std::move(log.log);
+  res.log_truncated = log.truncated;
+  res.cpu_ms = cpu_ms;
+  res.wall_ms = static_cast<uint64_t>((out.extract + out.build + out.test).count());
+  res.peak_memory_kb = peak / 1024;
+  return out;
+}
+
+}  // namespace oj::runner

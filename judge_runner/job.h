@@ -1,0 +1,41 @@
+// Judging one claimed submission: read the module's judge.toml, extract the upload in
+// the sandbox, build, test, read result.json, decide the verdict. No database: the
+// runner loop claims, renews the lease through `tick`, and writes what this returns.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "core/queue_store.h"
+#include "judge_runner/sandbox.h"
+
+namespace oj::runner {
+
+struct JobEnv {
+  std::string runner_name;     // cgroup and work directory owner
+  std::string runner_dir;      // <work_dir>/<runner_name>
+  std::string storage_dir;
+  std::string judges_dir;
+  std::string extract_binary;  // oj-extract, bound read-only into the sandbox
+  uint64_t seq = 0;            // makes cgroup names unique per run
+  TickFn tick;
+  std::chrono::milliseconds tick_interval{200};
+};
+
+struct JobOutcome {
+  enum class Kind {
+    kJudged,         // result holds the student's verdict
+    kInternalError,  // runner, sandbox or judge script failed: requeue, count
+    kConfigError,    // the module's judge is missing or invalid: retrying cannot help
+    kAborted,        // tick returned false (shutdown or lease lost)
+  };
+  Kind kind = Kind::kJudged;
+  std::string reason;  // for kInternalError / kConfigError
+  JudgedResult result;
+  std::chrono::milliseconds extract{0}, build{0}, test{0};
+};
+
+JobOutcome JudgeSubmission(const ClaimedSubmission& job, const JobEnv& env);
+
+}  // namespace oj::runner

@@ -1,0 +1,131 @@
+#include "judge_runner/verdict.h"
+
+#include <cmath>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+namespace oj::runner {
+namespace {
+
+const std::set<std::string> kJudgeNamedVerdicts = {"wrong_answer", "runtime_error", "time_limit",
+                                                   "memory_limit", "output_limit"};
+
+std::string Cut(std::string s, size_t max) {
+  if (s.size() > max) s.resize(max);
+  return s;
+}
+
+Verdict Internal(std::string reason) {
+  Verdict v;
+  v.judge_error = true;
+  v.reason = std::move(reason);
+  return v;
+}
+
+Verdict Student(std::string verdict, double score, double max, std::string reason) {
+  Verdict v;
+  v.verdict = std::move(verdict);
+  v.score = score;
+  v.max_score = max;
+  v.reason = std::move(reason);
+  return v;
+}
+
+std::string Describe(const StageOutcome& s) {
+  if (s.term_signal != 0) return "killed by signal " + std::to_string(s.term_signal);
+  return "exit code " + std::to_string(s.exit_code);
+}
+
+}  // namespace
+
+Result<JudgeReport> ParseResultJson(const std::string& text) {
+  if (text.size() > kResultJsonMaxBytes) {
+    return Status::InvalidArgument("result.json is larger than 1 MiB");
+  }
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    return Status::InvalidArgument("result.json is not a JSON object");
+  }
+  JudgeReport r;
+  auto number = [&](const char* key, double& out) -> Status {
+    auto it = j.find(key);
+    if (it == j.end() || !it->is_number() || !std::isfinite(it->get<double>())) {
+      return Status::InvalidArgument(std::string("result.json: '") + key + "' must be a number");
+    }
+    out = it->get<double>();
+    return Status::Ok();
+  };
+  Status s = number("score", r.score);
+  if (s.ok()) s = number("max_score", r.max_score);
+  if (!s.ok()) return s;
+  if (r.score < 0 || r.max_score < 0 || r.score > r.max_score) {
+    return Status::InvalidArgument("result.json: need 0 <= score <= max_score");
+  }
+  if (auto it = j.find("verdict"); it != j.end() && !it->is_null()) {
+    if (!it->is_string() || !kJudgeNamedVerdicts.count(it->get<std::string>())) {
+      return Status::InvalidArgument("result.json: unknown verdict");
+    }
+    r.verdict = it->get<std::string>();
+  }
+  if (auto it = j.find("tests"); it != j.end()) {
+    if (!it->is_array()) return Status::InvalidArgument("result.json: 'tests' must be an array");
+    if (it->size() > kMaxTests) return Status::InvalidArgument("result.json: too many tests");
+    for (const auto& t : *it) {
+      if (!t.is_object()) return Status::InvalidArgument("result.json: a test is not an object");
+      ResultTest rt;
+      auto name = t.find("name");
+      auto passed = t.find("passed");
+      if (name == t.end() || !name->is_string() || passed == t.end() || !passed->is_boolean()) {
+        return Status::InvalidArgument("result.json: a test needs 'name' and 'passed'");
+      }
+      rt.name = Cut(name->get<std::string>(), kTestNameMax);
+      rt.passed = passed->get<bool>();
+      if (auto m = t.find("message"); m != t.end() && m->is_string()) {
+        rt.message = Cut(m->get<std::string>(), kTestMessageMax);
+      }
+      r.tests.push_back(std::move(rt));
+    }
+  }
+  return r;
+}
+
+Verdict DecideVerdict(const VerdictInput& in) {
+  if (in.extract == ExtractStatus::kFailed) return Internal("extraction sandbox failed");
+  if (in.build && in.build->sandbox_failed) return Internal("build sandbox failed");
+  if (in.test && in.test->sandbox_failed) return Internal("test sandbox failed");
+  const double max = in.max_score;
+  if (in.extract == ExtractStatus::kRefused) return Student("bad_archive", 0, max, "archive refused");
+  if (in.extract == ExtractStatus::kLimit) {
+    return Student("bad_archive", 0, max, "archive exceeds the extraction limits");
+  }
+  if (in.build) {
+    const StageOutcome& b = *in.build;
+    if (b.oom_kills > 0) return Student("compile_error", 0, max, "build ran out of memory");
+    if (b.cpu_limit_hit || b.wall_limit_hit) {
+      return Student("compile_error", 0, max, "build exceeded its time limit");
+    }
+    if (b.output_limit_hit) return Student("compile_error", 0, max, "build output too long");
+    if (b.term_signal != 0 || b.exit_code != 0) {
+      return Student("compile_error", 0, max, "build failed: " + Describe(b));
+    }
+  }
+  if (!in.test) return Internal("test stage did not run");
+  const StageOutcome& t = *in.test;
+  if (t.oom_kills > 0) return Student("memory_limit", 0, max, "memory limit: OOM kill in the cgroup");
+  if (t.cpu_limit_hit) return Student("time_limit", 0, max, "CPU time limit");
+  if (t.wall_limit_hit) return Student("time_limit", 0, max, "wall-clock limit");
+  if (t.output_limit_hit) return Student("output_limit", 0, max, "output limit");
+  if (!in.report) {
+    return Internal("judge script wrote no valid result.json (" + Describe(t) + ")");
+  }
+  const JudgeReport& r = *in.report;
+  // The judge's max_score must agree with judge.toml's: scale if it uses other units.
+  double score = r.max_score > 0 ? r.score / r.max_score * max : 0;
+  if (r.max_score > 0 && r.score >= r.max_score) return Student("accepted", max, max, "all passed");
+  if (r.verdict) return Student(*r.verdict, score, max, "judge: " + *r.verdict);
+  if (score > 0) return Student("partial", score, max, "partial score");
+  return Student("wrong_answer", 0, max, "no test passed");
+}
+
+}  // namespace oj::runner

@@ -1,0 +1,389 @@
+"""Test hosts as network namespaces (issue 11): one intake host and N judge hosts.
+
+Topology (all addresses in 198.18.0.0/15, the benchmarking range; nothing else is reached):
+
+    intake netns  <- veth ->  judge netns n   intake 198.18.n.1/24, judge 198.18.n.2/24
+    intake netns  <- veth ->  outsider netns  intake 198.19.0.1/24, outsider 198.19.0.2/24
+
+The intake namespace runs a private MariaDB (TCP 3306, inside that namespace only), the
+FastCGI pool and nginx rendered by `ojctl nginx render` (listening on 0.0.0.0:8080 inside
+the namespace; its /archive/ location allows 198.18.0.0/16 only, so the outsider, also in
+the test range, is outside the judge network). Each judge namespace runs oj-runner with its
+own configuration: the database over TCP as the least-privilege `oj_runner` account and the
+archive fetched through signed links. Processes enter namespaces with `nsenter --net` (not
+`ip netns exec`, which remounts /sys and would hide the cgroup hierarchy the sandbox needs);
+runners get their own UTS namespace and hostname, so each host has its own runner id.
+
+Everything created is recorded and removed by close(), also after a failed setup.
+"""
+import base64
+import hashlib
+import io
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import tarfile
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
+RUNNER_PASSWORD_BYTES = 12
+
+# What oj-runner reads and writes, and nothing else (docs/scaling.md explains each line).
+RUNNER_GRANTS = """
+GRANT SELECT ON oj.courses TO {u};
+GRANT SELECT ON oj.modules TO {u};
+GRANT SELECT, UPDATE (status, runner_id, lease_until, attempts, started_at, finished_at,
+  verdict, score, max_score, log, log_truncated, cpu_ms, wall_ms, peak_memory_kb)
+  ON oj.submissions TO {u};
+GRANT SELECT, INSERT, DELETE ON oj.test_results TO {u};
+GRANT SELECT, INSERT, UPDATE ON oj.runners TO {u};
+"""
+
+WAIT_JUDGE_SH = """#!/bin/sh
+# A judge dominated by waiting: records when the test started, sleeps, echoes the nonce.
+start=$(date +%s.%N)
+sleep "$1"
+nonce=$(cat /submission/nonce.txt 2>/dev/null || echo missing)
+printf '{"score": 1, "max_score": 1, "tests": [{"name": "wait", "passed": true, "message": "start=%s nonce=%s"}]}' \
+  "$start" "$nonce" >"$OJ_RESULT"
+"""
+
+
+def run(*args, check=True, timeout=60, **kw):
+    r = subprocess.run(list(args), capture_output=True, text=True, timeout=timeout, **kw)
+    if check and r.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed ({r.returncode}): {r.stderr.strip()}")
+    return r
+
+
+def netns_supported():
+    """None when this host can create network namespaces and veths; else the reason."""
+    if os.geteuid() != 0:
+        return "needs root for ip netns"
+    for tool in ("ip", "nsenter", "unshare", "mariadbd", "mariadb-install-db", "nginx", "curl"):
+        if not shutil.which(tool):
+            return f"{tool} is not installed"
+    name = "ojprobe" + secrets.token_hex(3)
+    r = run("ip", "netns", "add", name, check=False)
+    if r.returncode != 0:
+        return "ip netns add is not permitted here: " + r.stderr.strip()
+    r2 = run("ip", "-n", name, "link", "add", "pa", "type", "veth", "peer", "name", "pb", check=False)
+    run("ip", "netns", "del", name, check=False)
+    if r2.returncode != 0:
+        return "veth pairs are not permitted here: " + r2.stderr.strip()
+    return None
+
+
+def sign_link(secret, uri, expires):
+    """Independent re-implementation of core/archive_link.cc (nginx secure_link_md5)."""
+    digest = hashlib.md5(f"{expires}{uri} {secret}".encode()).digest()
+    return f"{uri}?md5={base64.urlsafe_b64encode(digest).decode().rstrip('=')}&expires={expires}"
+
+
+def make_upload(nonce):
+    """A .tar.gz holding nonce.txt: distinct bytes per upload (no dedup across the queue)."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as t:
+        data = (nonce + "\n").encode()
+        info = tarfile.TarInfo("nonce.txt")
+        info.size = len(data)
+        info.mtime = int(time.time())
+        t.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+class Hosts:
+    """An intake host and judge hosts in network namespaces. Use as a context manager."""
+
+    def __init__(self, bin_dir, judges=2, lease_s=4, heartbeat_s=1, replica=False):
+        self.bin = bin_dir
+        self.tag = "oj" + secrets.token_hex(2)  # interface names stay under 15 characters
+        self.dir = tempfile.mkdtemp(prefix="oj-scale-")
+        os.chmod(self.dir, 0o755)
+        self.namespaces = []
+        self.procs = {}  # name -> Popen
+        self.judges = judges
+        self.replica = replica  # primary with GTID binlogs + a replica (ops/scale/replica.sh)
+        self.lease_s = lease_s
+        self.heartbeat_s = heartbeat_s
+        self.intake = f"{self.tag}-in"
+        self.outsider = f"{self.tag}-out"
+        self.runner_password = secrets.token_hex(RUNNER_PASSWORD_BYTES)
+        self.app_password = secrets.token_hex(RUNNER_PASSWORD_BYTES)
+
+    # --- lifecycle -------------------------------------------------------------------
+    def __enter__(self):
+        try:
+            self._network()
+            self._intake()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        for name in list(self.procs):
+            self.stop(name)
+        mysqld_pid = os.path.join(self.dir, "run/mysqld.pid")
+        nginx_pid = os.path.join(self.dir, "run/nginx.pid")
+        for pidf in (nginx_pid, self.path("replica/run/mysqld.pid"), mysqld_pid):
+            try:
+                with open(pidf) as f:
+                    pid = int(f.read().strip())
+                os.kill(pid, signal.SIGTERM)
+                for _ in range(300):
+                    os.kill(pid, 0)
+                    time.sleep(0.1)
+            except (OSError, ValueError):
+                pass
+        for ns in reversed(self.namespaces):
+            run("ip", "netns", "del", ns, check=False)  # deletes its veth ends, and so the pairs
+        self.namespaces = []
+        subprocess.run(["umount", "-R", os.path.join(self.dir, "judge-work")], capture_output=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    # --- network ---------------------------------------------------------------------
+    def _add_ns(self, name):
+        run("ip", "netns", "add", name)
+        self.namespaces.append(name)
+        run("ip", "-n", name, "link", "set", "lo", "up")
+
+    def _link(self, other_ns, idx, intake_addr, other_addr):
+        a, b = f"{self.tag}i{idx}", f"{self.tag}h{idx}"
+        run("ip", "-n", self.intake, "link", "add", a, "type", "veth", "peer", "name", b, "netns", other_ns)
+        run("ip", "-n", self.intake, "addr", "add", f"{intake_addr}/24", "dev", a)
+        run("ip", "-n", other_ns, "addr", "add", f"{other_addr}/24", "dev", b)
+        run("ip", "-n", self.intake, "link", "set", a, "up")
+        run("ip", "-n", other_ns, "link", "set", b, "up")
+
+    def judge_ns(self, n):
+        return f"{self.tag}-j{n}"
+
+    def judge_ifname(self, n):
+        return f"{self.tag}h{n}"
+
+    def intake_addr(self, n):
+        return f"198.18.{n}.1"
+
+    def _network(self):
+        self._add_ns(self.intake)
+        for n in range(1, self.judges + 1):
+            self._add_ns(self.judge_ns(n))
+            self._link(self.judge_ns(n), n, self.intake_addr(n), f"198.18.{n}.2")
+        self._add_ns(self.outsider)
+        self._link(self.outsider, 0, "198.19.0.1", "198.19.0.2")
+
+    def set_link(self, n, up):
+        run("ip", "-n", self.judge_ns(n), "link", "set", self.judge_ifname(n), "up" if up else "down")
+
+    def ns_cmd(self, ns, *args):
+        return ["nsenter", f"--net=/run/netns/{ns}", *args]
+
+    # --- intake host -----------------------------------------------------------------
+    def path(self, *p):
+        return os.path.join(self.dir, *p)
+
+    def _intake(self):
+        for d in ("run", "log", "storage/tmp", "keys", "var/nginx", "judges", "judge-work"):
+            os.makedirs(self.path(d), exist_ok=True)
+        for sub in ("body", "fastcgi", "cache", "proxy", "uwsgi", "scgi"):
+            os.makedirs(self.path("var/nginx", sub), exist_ok=True)
+        os.mkfifo(self.path("run/queue.fifo"), 0o660)
+        for module, sleep_s in (("W1", "1"), ("LONG", "8")):
+            jd = self.path("judges", module)
+            os.makedirs(jd)
+            with open(os.path.join(jd, "test.sh"), "w") as f:
+                f.write(WAIT_JUDGE_SH)
+            with open(os.path.join(jd, "judge.toml"), "w") as f:
+                f.write(f'max_score = 1\n[test]\ncommand = ["/bin/sh", "/judge/test.sh", "{sleep_s}"]\n'
+                        '[test.limits]\nwall_ms = 30000\n')
+        with open(self.path("oj.toml"), "w") as f:
+            f.write(self._config(intake=True))
+        # The pool's copy without the issue-11 keys, so an oj-fcgi from another build
+        # directory (OJ_FCGI_BIN) can serve uploads too.
+        with open(self.path("app.toml"), "w") as f:
+            f.write("".join(line + "\n" for line in self._config(intake=True).splitlines()
+                            if not line.startswith("archive_allow") or self.replica))
+        os.chmod(self.path("oj.toml"), 0o600)
+        os.chmod(self.path("app.toml"), 0o600)
+        self._mariadb()
+        self.ojctl("db", "migrate", "--sql-dir", os.path.join(ROOT, "sql"))
+        self.sql_root(RUNNER_GRANTS.format(u="'oj_runner'@'198.18.%'").replace(
+            "GRANT SELECT ON oj.courses", f"CREATE USER 'oj_runner'@'198.18.%' IDENTIFIED BY "
+            f"'{self.runner_password}';\nGRANT SELECT ON oj.courses", 1))
+        self.ojctl("nginx", "render", "--out", self.path("var/nginx/nginx.conf"))
+        with open(self.path("keys/archive-link.key")) as f:
+            self.secret = f.read().strip()
+        fcgi = os.path.join(self.bin, "fcgi_app/oj-fcgi")
+        if os.environ.get("OJ_FCGI_BIN") and not self.replica:
+            fcgi = os.environ["OJ_FCGI_BIN"]
+        self.spawn("fcgi", self.intake, [fcgi, "--config", self.path("app.toml")])
+        run(*self.ns_cmd(self.intake, "nginx", "-e", self.path("log/nginx-error.log"), "-p",
+                         self.path("var/nginx"), "-c", self.path("var/nginx/nginx.conf")))
+        self.wait_for(lambda: self.curl(self.intake, "http://127.0.0.1:8080/healthz")[0] == 200,
+                      30, "intake /healthz")
+        self.course = "S" + secrets.token_hex(3)
+        self.ojctl("course", "add", self.course, "--title", "Scale test")
+        for module in ("W1", "LONG"):
+            self.ojctl("module", "add", self.course, module, "--opens", "now-1d", "--deadline", "now+30d",
+                       "--judge-dir", self.path("judges", module), "--supersede", "off")
+        self.tokens = [self.ojctl("student", "add", self.course, f"s{i:03d}").strip() for i in range(10)]
+        if self.replica:
+            self.start_replica()
+
+    def start_replica(self):
+        run(*self.ns_cmd(self.intake, os.path.join(ROOT, "ops/scale/replica.sh"), "replica", self.path("replica"),
+                         "3307", self.path("run/mysqld.sock"), "127.0.0.1", "3306"), timeout=180)
+        # Accounts are not part of the copy: the pool's read account, outside the binlog.
+        run("mariadb", "--no-defaults", f"--socket={self.path('replica/run/mysqld.sock')}", "-uroot",
+            input=f"SET sql_log_bin = 0; CREATE USER IF NOT EXISTS 'oj'@'localhost' IDENTIFIED BY "
+                  f"'{self.app_password}'; GRANT SELECT ON oj.* TO 'oj'@'localhost'; "
+                  "GRANT SLAVE MONITOR ON *.* TO 'oj'@'localhost';")
+
+    def sql_replica(self, text):
+        r = run("mariadb", "--no-defaults", f"--socket={self.path('replica/run/mysqld.sock')}", "-uroot", "-N",
+                "-B", "oj", input=text)
+        return [line.split("\t") for line in r.stdout.splitlines()]
+
+    def _config(self, intake, n=0):
+        lines = ["[server]"]
+        if intake:
+            lines += ['listen = "0.0.0.0"', "port = 8080", 'archive_allow = ["198.18.0.0/16"]',
+                      "nginx_workers = 1", "nginx_worker_connections = 256"]
+        base = self.dir if intake else self.path(f"host{n}")
+        lines += ["[paths]", f'var_dir = "{base}/var"', f'storage_dir = "{base}/storage"',
+                  f'run_dir = "{base}/run"', f'log_dir = "{base}/log"', f'keys_dir = "{base}/keys"',
+                  f'assets_dir = "{base}/assets"', f'judges_dir = "{self.dir}/judges"']
+        lines += ["[database]"]
+        if intake:
+            lines += [f'socket = "{self.dir}/run/mysqld.sock"', 'user = "oj"',
+                      f'password = "{self.app_password}"']
+            if self.replica:
+                lines += [f'replica_socket = "{self.dir}/replica/run/mysqld.sock"', "replica_max_lag_s = 5"]
+        else:
+            lines += [f'host = "{self.intake_addr(n)}"', "port = 3306", 'user = "oj_runner"',
+                      f'password = "{self.runner_password}"', "connect_timeout_s = 2", "read_timeout_s = 3"]
+        lines += ["[fcgi]", f'socket = "{self.dir}/run/fcgi.sock"', "workers = 2",
+                  "[upload]", "token_limit = 1000", "min_free_bytes = 0", "dedup_window_s = 0",
+                  "[rate]", "microcache_s = 0",
+                  "[runner]", f"lease_s = {self.lease_s}", f"heartbeat_s = {self.heartbeat_s}",
+                  "idle_poll_ms = 50", "max_attempts = 5", "max_internal_errors = 100",
+                  f'work_dir = "{self.dir}/judge-work/{"intake" if intake else f"host{n}"}"',
+                  "psi_memory_max = 100.0", "psi_io_max = 100.0", "mem_available_min_bytes = 0",
+                  "disk_free_min_bytes = 0"]
+        if not intake:
+            lines += [f'archive_url = "http://{self.intake_addr(n)}:8080"']
+        lines += ["[log]", 'level = "info"']
+        return "\n".join(lines) + "\n"
+
+    def _mariadb(self):
+        if self.replica:
+            run(*self.ns_cmd(self.intake, os.path.join(ROOT, "ops/scale/replica.sh"), "primary", self.dir,
+                             "3306", "0.0.0.0"), timeout=180)
+            self.sql_root(f"""CREATE DATABASE oj CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
+CREATE USER 'oj'@'localhost' IDENTIFIED BY '{self.app_password}';
+GRANT ALL ON oj.* TO 'oj'@'localhost';""", db="")
+            return
+        data = self.path("mysql")
+        run("mariadb-install-db", "--no-defaults", f"--datadir={data}", "--user=root",
+            "--auth-root-authentication-method=normal", "--skip-test-db", timeout=180)
+        self.spawn("mariadb", self.intake, [
+            "mariadbd", "--no-defaults", f"--datadir={data}", "--user=root",
+            f"--socket={self.path('run/mysqld.sock')}", "--port=3306", "--bind-address=0.0.0.0",
+            f"--pid-file={self.path('run/mysqld.pid')}", f"--log-error={self.path('log/mariadb.log')}",
+            "--innodb-buffer-pool-size=64M", "--skip-name-resolve", "--character-set-server=utf8mb4",
+            "--collation-server=utf8mb4_bin", "--performance-schema=OFF", "--max-connections=100"])
+        self.wait_for(lambda: run("mariadb-admin", "--no-defaults", f"--socket={self.path('run/mysqld.sock')}",
+                                  "-uroot", "ping", check=False).returncode == 0, 60, "mariadbd")
+        self.sql_root(f"""CREATE DATABASE oj CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
+CREATE USER 'oj'@'localhost' IDENTIFIED BY '{self.app_password}';
+GRANT ALL ON oj.* TO 'oj'@'localhost';""", db="")
+
+    def sql_root(self, text, db="oj"):
+        r = run("mariadb", "--no-defaults", f"--socket={self.path('run/mysqld.sock')}", "-uroot", "-N", "-B",
+                *([db] if db else []), input=text)
+        return [line.split("\t") for line in r.stdout.splitlines()]
+
+    def ojctl(self, *args):
+        return run(os.path.join(self.bin, "ops/ojctl/ojctl"), "--config", self.path("oj.toml"), *args).stdout
+
+    # --- processes -------------------------------------------------------------------
+    def spawn(self, name, ns, argv, uts_host=None):
+        log = open(self.path("log", f"{name}.out"), "ab")
+        cmd = self.ns_cmd(ns, *argv)
+        if uts_host:
+            cmd = self.ns_cmd(ns, "unshare", "--uts", "sh", "-c", f'hostname "$0" && exec "$@"', uts_host, *argv)
+        self.procs[name] = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                            start_new_session=True)
+        log.close()
+        return self.procs[name]
+
+    def stop(self, name, timeout=30):
+        p = self.procs.pop(name, None)
+        if p is None or p.poll() is not None:
+            return
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(10)
+
+    def start_judge(self, n):
+        host = self.path(f"host{n}")
+        for d in ("run", "log", "keys", "var", "storage"):
+            os.makedirs(os.path.join(host, d), exist_ok=True)
+        # Deploying a judge host: its config and a copy of the archive link key.
+        shutil.copy(self.path("keys/archive-link.key"), os.path.join(host, "keys/archive-link.key"))
+        os.chmod(os.path.join(host, "keys/archive-link.key"), 0o600)
+        cfg = os.path.join(host, "oj.toml")
+        with open(cfg, "w") as f:
+            f.write(self._config(intake=False, n=n))
+        os.chmod(cfg, 0o600)
+        self.spawn(f"runner-{n}", self.judge_ns(n),
+                   [os.path.join(self.bin, "judge_runner/oj-runner"), "--config", cfg, "--slot", "1"],
+                   uts_host=f"judge{n}")
+
+    def runner_log(self, n):
+        try:
+            with open(self.path("log", f"runner-{n}.out"), errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    # --- client side -----------------------------------------------------------------
+    def curl(self, ns, url, *extra, out=None, timeout=20):
+        """(status, body text); with out, the body goes to that file instead."""
+        r = subprocess.run(self.ns_cmd(ns, "curl", "-s", "--max-time", str(timeout), "-o", out or "-", "-w",
+                                       "\n%{http_code}", *extra, url), capture_output=True, timeout=timeout + 10)
+        body, _, code = r.stdout.decode("utf-8", "replace").rpartition("\n")
+        return int(code or 0), body
+
+    def upload(self, token, module, nonce):
+        path = self.path("tmp-" + nonce + ".tar.gz")
+        data = make_upload(nonce)
+        with open(path, "wb") as f:
+            f.write(data)
+        try:
+            code, body = self.curl(self.intake, "http://127.0.0.1:8080/upload", "-F", f"token={token}", "-F",
+                                   f"course={self.course}", "-F", f"module={module}", "-F", f"file=@{path}")
+        finally:
+            os.unlink(path)
+        if code != 200:
+            raise RuntimeError(f"upload failed: {code} {body}")
+        return body.split()[3], hashlib.sha256(data).hexdigest()  # "[SUCC ✓] Received <ID> at ..."
+
+    @staticmethod
+    def wait_for(pred, timeout, what):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if pred():
+                return
+            time.sleep(0.1)
+        raise TimeoutError(f"timed out after {timeout} s waiting for {what}")
