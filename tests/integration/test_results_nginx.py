@@ -7,6 +7,7 @@ import http.client
 import os
 import re
 import signal
+import subprocess
 import threading
 import time
 import unittest
@@ -112,17 +113,28 @@ class ResultsNginxTest(unittest.TestCase):
         self.assertLessEqual(hits, 3)
 
     def test_app_down_gives_the_busy_page(self):
-        pidfile = os.path.join(ojtest.VAR, "run/fcgi.pid")
-        with open(pidfile) as f:
-            pid = int(f.read())
-        os.kill(pid, signal.SIGTERM)
+        # Stop the pool for good: through its supervisor (ops/oj), which stops the pool
+        # and does not restart it, or directly where there is none. `ops/oj up` starts
+        # it again afterwards (it starts only what is not running).
+        run = os.path.join(ojtest.VAR, "run")
+        pids = []
+        for name in ("fcgi.sup.pid", "fcgi.pid"):
+            try:
+                with open(os.path.join(run, name)) as f:
+                    pids.append(int(f.read()))
+            except (FileNotFoundError, ValueError):
+                pass
+        self.assertTrue(pids, "no FastCGI pool pid file")
+        os.kill(pids[0], signal.SIGTERM)
 
         def gone():
-            try:
-                os.kill(pid, 0)
-                return False
-            except ProcessLookupError:
-                return True
+            for pid in pids:
+                try:
+                    os.kill(pid, 0)
+                    return False
+                except ProcessLookupError:
+                    pass
+            return True
         try:
             ojtest.wait_for(gone, timeout=60, what="the FastCGI pool to stop")
             for path in (f"{self.base}/{self.token}?t={unique('')}",
@@ -135,26 +147,12 @@ class ResultsNginxTest(unittest.TestCase):
                 self.assertIn("retry-after", h)
                 self.assertIn(b"busy", body)
         finally:
-            # Start the pool again as ops/oj does, unless something already has.
-            def healthy():
-                return get("/healthz")[0] == 200
-            try:
-                os.kill(int(open(pidfile).read()), 0)
-                restarted = int(open(pidfile).read()) != pid
-            except (ProcessLookupError, ValueError, FileNotFoundError):
-                restarted = False
-            if not restarted:
-                log = os.path.join(ojtest.VAR, "log/fcgi.log")
-                pid = os.posix_spawn(
-                    os.path.join(ojtest.BIN, "fcgi_app/oj-fcgi"),
-                    ["oj-fcgi", "--config", ojtest.CONFIG], os.environ, setsid=True,
-                    file_actions=[(os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
-                                  (os.POSIX_SPAWN_OPEN, 1, log,
-                                   os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644),
-                                  (os.POSIX_SPAWN_DUP2, 1, 2)])
-                with open(pidfile, "w") as f:
-                    f.write(f"{pid}\n")
-            ojtest.wait_for(healthy, timeout=60, what="the FastCGI pool to answer again")
+            r = subprocess.run([os.path.join(ojtest.ROOT, "ops/oj"), "up", "--var", ojtest.VAR,
+                                "--bin", ojtest.BIN], capture_output=True, text=True,
+                               timeout=300)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            ojtest.wait_for(lambda: get("/healthz")[0] == 200, timeout=60,
+                            what="the FastCGI pool to answer again")
 
 
 if __name__ == "__main__":
