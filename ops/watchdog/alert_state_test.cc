@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <vector>
 
 namespace oj::watchdog {
@@ -20,6 +21,8 @@ struct Case {
   std::vector<Notify> expected;  // notification after each sample
   AlertState final_state;
 };
+
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
 class AlertStateTest : public ::testing::TestWithParam<Case> {};
 
