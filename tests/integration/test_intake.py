@@ -281,8 +281,10 @@ class IntakeTest(unittest.TestCase):
     def test_superseding_leaves_one_queued(self):
         course, tokens = ojtest.make_course(modules=("S",), students=1)
         ids = []
-        for _ in range(3):
-            code, body, _ = ojtest.upload(self.small, tokens[0], course, "S")
+        for i in range(3):
+            # Distinct bytes: an identical upload would be answered as a retry (issue 10).
+            f = ojtest.write_random(os.path.join(self.tmp, f"s{i}.bin"), 1000)
+            code, body, _ = ojtest.upload(f, tokens[0], course, "S")
             self.assertEqual(code, 200, body)
             ids.append(body.split()[3])
         states = dict(sql("SELECT id, status FROM submissions WHERE id IN (%s)" % ",".join(f"'{i}'" for i in ids)))
@@ -290,8 +292,8 @@ class IntakeTest(unittest.TestCase):
         self.assertEqual(states[ids[0]], "superseded")
         self.assertEqual(states[ids[1]], "superseded")
         ojtest.ojctl("module", "add", course, "K", "--deadline", "now+1d", "--supersede", "0")
-        for _ in range(2):
-            ojtest.upload(self.small, tokens[0], course, "K")
+        for i in range(2):
+            ojtest.upload(os.path.join(self.tmp, f"s{i}.bin"), tokens[0], course, "K")
         self.assertEqual(sql(f"SELECT COUNT(*) FROM submissions s JOIN modules m ON m.id=s.module_id "
                              f"WHERE m.code='K' AND s.status='queued' AND m.course_id="
                              f"(SELECT id FROM courses WHERE code='{course}')")[0][0], "2")
@@ -301,11 +303,18 @@ class IntakeTest(unittest.TestCase):
         with open(ojtest.CONFIG, "rb") as f:
             limit = tomllib.load(f).get("upload", {}).get("token_limit", 60)
         course, tokens = ojtest.make_course(modules=("R",), students=1)
-        cmd = (f"seq {limit} | parallel -n0 --jobs 8 curl -s -o /dev/null -w '%{{http_code}}\\\\n' "
-               f"-F token={tokens[0]} -F course={course} -F module=R -F file=@{self.small} {URL}/upload")
-        out = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, timeout=300).stdout
+        rdir = os.path.join(self.tmp, "rate")
+        os.makedirs(rdir, exist_ok=True)
+        for i in range(limit + 1):  # distinct bytes: identical ones would count as retries
+            ojtest.write_random(os.path.join(rdir, f"{i:04d}.bin"), 500)
+        files = "\n".join(os.path.join(rdir, f"{i:04d}.bin") for i in range(limit))
+        cmd = ("parallel --jobs 8 curl -s -o /dev/null -w '%{http_code}\\\\n' "
+               f"-F token={tokens[0]} -F course={course} -F module=R -F file=@{{}} {URL}/upload")
+        out = subprocess.run(["bash", "-c", cmd], input=files, capture_output=True, text=True,
+                             timeout=300).stdout
         self.assertEqual(out.split().count("200"), limit, out)
-        code, body, headers = self.assert_nothing_stored(lambda: ojtest.upload(self.small, tokens[0], course, "R"))
+        last = os.path.join(rdir, f"{limit:04d}.bin")
+        code, body, headers = self.assert_nothing_stored(lambda: ojtest.upload(last, tokens[0], course, "R"))
         self.assertEqual(code, 429, body)
         self.assertRegex(body, r"^\[FAIL ✗\] Too many requests, retry in (\d+) s\n$")
         n = body.split()[-2]

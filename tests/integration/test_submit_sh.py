@@ -36,7 +36,7 @@ class SubmitShTest(unittest.TestCase):
             self.assertTrue(any(l.startswith("Queue position: ") for l in lines), r.stdout)
             sid = succ[0].split()[3]
             receipt = os.path.join(work, ".oj", "receipts", sid + ".receipt")
-            self.assertIn(f"Receipt: {receipt}", lines)
+            self.assertTrue(any(l.startswith(f"Receipt: {receipt} ") for l in lines), r.stdout)
             with open(receipt) as f:
                 out = ojtest.ojctl("receipt", "verify", f.read().strip())
             self.assertIn("VALID", out)
