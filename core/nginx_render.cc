@@ -79,6 +79,10 @@ std::map<std::string, std::string> NginxTemplateVars(const Config& c, bool run_a
     // stale entries are served while one request refreshes them. Lock waiters re-check
     // only when their timeout fires (at most every 500 ms), so the timeout is what a
     // cold burst waits: 50 ms, well above the app's few ms per page.
+    // No background update: the first request after expiry must get fresh data (and
+    // its ETag), or a client that revalidates right after a change would be handed
+    // the stale copy, then the new one, and never a 304. Stale copies go only to the
+    // requests that arrive while one request is refreshing the entry.
     cache =
         "      fastcgi_cache oj_pages;\n"
         "      fastcgi_cache_key $request_uri;\n"
@@ -87,7 +91,6 @@ std::map<std::string, std::string> NginxTemplateVars(const Config& c, bool run_a
         "      fastcgi_cache_lock_timeout 50ms;\n"
         "      fastcgi_cache_lock_age 1s;\n"
         "      fastcgi_cache_use_stale updating error timeout http_500 http_503;\n"
-        "      fastcgi_cache_background_update on;\n"
         "      fastcgi_ignore_headers Cache-Control Expires Set-Cookie;\n"
         "      add_header X-Cache $upstream_cache_status always;";
   } else {

@@ -42,6 +42,7 @@ TEST(NginxRenderTest, DefaultsRenderTheSpecLines) {
   EXPECT_NE(conf->find("fastcgi_cache_key $request_uri;"), std::string::npos);
   EXPECT_NE(conf->find("fastcgi_cache_lock_timeout 50ms;"), std::string::npos);
   EXPECT_NE(conf->find("fastcgi_cache_use_stale updating"), std::string::npos);
+  EXPECT_EQ(conf->find("fastcgi_cache_background_update on"), std::string::npos);
   EXPECT_NE(conf->find("user root root;"), std::string::npos);
   EXPECT_EQ(conf->find("{{"), std::string::npos);
 }
