@@ -7,6 +7,8 @@
 #include <cppconn/statement.h>
 #include <mysql_driver.h>
 
+#include <algorithm>
+
 namespace oj {
 namespace {
 
@@ -58,6 +60,11 @@ Status Database::Connect() {
     conn_.reset(driver->connect(opts));
     std::unique_ptr<sql::Statement> st(conn_->createStatement());
     st->execute("SET time_zone = '+00:00'");
+    // A lock wait must end, as an error we can retry, before our read timeout drops
+    // the connection: a dropped client leaves its server-side statement waiting with
+    // every lock its transaction holds.
+    st->execute("SET SESSION innodb_lock_wait_timeout = " +
+                std::to_string(std::max<uint32_t>(1, cfg_.read_timeout_s / 2)));
   } catch (const sql::SQLException& e) {
     conn_.reset();
     return Status::Unavailable("cannot connect to database '" + cfg_.name + "' at " +

@@ -128,9 +128,7 @@ class IntakeTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         # The runner would claim rows while we look at them; hold it for this class.
-        cls.runners = runner_pids()
-        for p in cls.runners:
-            os.kill(p, signal.SIGSTOP)
+        cls.paused = ojtest.paused_runners().__enter__()
         cls.course, cls.tokens = ojtest.make_course(modules=("M1", "M2"), students=4)
         ojtest.ojctl("module", "add", cls.course, "Closed", "--opens", "now-2d", "--deadline", "now-1d")
         ojtest.ojctl("module", "add", cls.course, "Later", "--opens", "now+1d", "--deadline", "now+2d")
@@ -145,11 +143,7 @@ class IntakeTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        for p in cls.runners:
-            try:
-                os.kill(p, signal.SIGCONT)
-            except ProcessLookupError:
-                pass
+        cls.paused.__exit__(None, None, None)
         subprocess.run(["rm", "-rf", cls.tmp])
 
     def up(self, path, token=None, module="M1", course=None):

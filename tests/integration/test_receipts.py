@@ -101,10 +101,7 @@ class ReceiptTest(unittest.TestCase):
 
     def test_position_and_eta_headers_match_the_json(self):
         course, tokens = ojtest.make_course(modules=("Q",), students=3)
-        runners = runner_pids()
-        for p in runners:
-            os.kill(p, signal.SIGSTOP)
-        try:
+        with ojtest.paused_runners():
             ojtest.upload(self.file, tokens[0], course, "Q")
             ojtest.upload(self.other, tokens[1], course, "Q")
             code, body, headers = ojtest.upload(self.file, tokens[2], course, "Q")
@@ -117,9 +114,7 @@ class ReceiptTest(unittest.TestCase):
             eta = header(headers, "X-OJ-ETA-Seconds")
             self.assertEqual(eta, "unknown" if sub["eta_seconds"] is None else str(sub["eta_seconds"]))
             self.assertEqual(header(headers, "X-OJ-Result-URL"), f"{URL}/oj/{course}/Q/{tokens[2]}")
-        finally:
-            for p in runners:
-                os.kill(p, signal.SIGCONT)
+
 
 
 if __name__ == "__main__":
