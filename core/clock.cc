@@ -70,4 +70,14 @@ std::string FormatIso8601(SysTime t) {
   return s;
 }
 
+std::string FormatIso8601Utc(SysTime t) {
+  time_t secs = std::chrono::system_clock::to_time_t(
+      std::chrono::time_point_cast<std::chrono::seconds>(t));
+  struct tm tm {};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
 }  // namespace oj

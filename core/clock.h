@@ -22,5 +22,7 @@ std::string FormatDbTime(SysTime t);
 std::string FormatDisplayTime(SysTime t);
 // Time point -> ISO 8601 with the display zone's offset, e.g. 2024-10-01T20:00:00+08:00.
 std::string FormatIso8601(SysTime t);
+// Time point -> ISO 8601 in UTC, e.g. 2024-10-01T12:00:00Z (receipts: zone-independent).
+std::string FormatIso8601Utc(SysTime t);
 
 }  // namespace oj

@@ -28,6 +28,9 @@ TEST(ClockTest, DisplayUsesTheConfiguredZone) {
   SetDisplayTimeZone("UTC");
   EXPECT_EQ(FormatDisplayTime(*t), "2024-10-01 12:00:00");
   EXPECT_EQ(FormatIso8601(*t), "2024-10-01T12:00:00+00:00");
+  SetDisplayTimeZone("Asia/Shanghai");
+  EXPECT_EQ(FormatIso8601Utc(*t), "2024-10-01T12:00:00Z");
+  SetDisplayTimeZone("UTC");
 }
 
 }  // namespace

@@ -159,13 +159,7 @@ Response Acknowledge(AppContext& ctx, const Request& req, const std::string& tok
     f.token = token;
     f.size_bytes = size;
     f.sha256 = sha256;
-    auto secs = std::chrono::system_clock::to_time_t(
-        std::chrono::time_point_cast<std::chrono::seconds>(received_at));
-    struct tm tm {};
-    gmtime_r(&secs, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    f.received_at = buf;
+    f.received_at = FormatIso8601Utc(received_at);
     f.seq = position;
     r.headers.emplace_back("X-OJ-Receipt", ctx.receipt_keys->Sign(f));
   }
