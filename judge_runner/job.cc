@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 
 #include "core/fs.h"
 #include "judge_runner/archive.h"
@@ -154,13 +155,22 @@ JobOutcome JudgeSubmission(const ClaimedSubmission& job, const JobEnv& env) {
     vin.extract = ExtractStatus::kRefused;
   }
 
-  std::vector<Bind> judge_binds = {{judge_dir, "/judge", false}, {box->out_dir(), "/out", true}};
+  // The build runs the student's tooling (a Makefile, a build script), so it sees neither the
+  // judge's files (expected outputs) nor /out; only the test stage, driven by the judge
+  // script, gets them, and the judge runs the student's program through oj-run, which
+  // nests another sandbox without /judge and /out (docs/runner.md, "Separation").
   auto stage = [&](const StageConfig& sc, const char* name,
                    std::chrono::milliseconds& took) -> std::optional<StageOutcome> {
+    const bool is_test = std::string_view(name) == "test";
     SandboxSpec s = spec_for(sc.command, sc.limits);
-    s.binds.insert(s.binds.end(), judge_binds.begin(), judge_binds.end());
-    s.env = {"OJ_RESULT=/out/result.json", std::string("OJ_STAGE=") + name,
-             "OJ_SUBMISSION=" + job.id};
+    s.env = {std::string("OJ_STAGE=") + name, "OJ_SUBMISSION=" + job.id};
+    if (is_test) {
+      s.binds.push_back({judge_dir, "/judge", false});
+      s.binds.push_back({box->out_dir(), "/out", true});
+      s.binds.push_back({env.student_run, kStudentRunPath, false});
+      s.env.push_back("OJ_RESULT=/out/result.json");
+      s.env.push_back(std::string("OJ_RUN=") + kStudentRunPath);
+    }
     auto r = RunSandboxed(s, env.tick, env.tick_interval);
     if (!r.ok()) {
       StageOutcome failed;

@@ -12,12 +12,16 @@
 
 namespace oj::runner {
 
+// Where the test stage finds oj-run, the nested sandbox for the student's program.
+inline constexpr const char* kStudentRunPath = "/run/oj/oj-run";
+
 struct JobEnv {
   std::string runner_name;     // cgroup and work directory owner
   std::string runner_dir;      // <work_dir>/<runner_name>
   std::string storage_dir;
   std::string judges_dir;
   std::string extract_binary;  // oj-extract, bound read-only into the sandbox
+  std::string student_run;     // oj-run, bound read-only at kStudentRunPath in the test stage
   uint64_t seq = 0;            // makes cgroup names unique per run
   TickFn tick;
   std::chrono::milliseconds tick_interval{200};

@@ -58,6 +58,7 @@ Runner::Runner(Config cfg, std::string config_path, uint32_t slot, RunnerFlags* 
   runner_name_ = "w" + h.HexDigest().substr(0, 10) + "-s" + std::to_string(slot_);
   runner_dir_ = cfg_.runner.work_dir + "/" + runner_name_;
   extract_binary_ = SelfDir() + "/oj-extract";
+  student_run_ = SelfDir() + "/oj-run";
   heartbeat_.host = HostName();
   heartbeat_.id = heartbeat_.host + ":" + std::to_string(slot_);
   heartbeat_.slot = slot_;
@@ -147,6 +148,7 @@ void Runner::JudgeOne(const ClaimedSubmission& job) {
   env.storage_dir = cfg_.paths.storage_dir;
   env.judges_dir = cfg_.paths.judges_dir;
   env.extract_binary = extract_binary_;
+  env.student_run = student_run_;
   env.seq = ++seq_;
   env.tick = [&]() -> bool {
     if (flags_->stop) return false;

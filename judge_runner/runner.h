@@ -58,6 +58,7 @@ class Runner {
   std::string runner_name_;  // unique per work_dir and slot: cgroup and box owner
   std::string runner_dir_;
   std::string extract_binary_;
+  std::string student_run_;
   RunnerHeartbeat heartbeat_;
   std::chrono::steady_clock::time_point next_heartbeat_{};
   uint64_t seq_ = 0;

@@ -63,6 +63,49 @@ int main(void) {
   return 0;
 }
 """
+# Tries to forge the judge's result and read its expected outputs, now and from a child
+# that outlives main; prints what it found instead of the expected line (so the honest
+# verdict is wrong_answer, 0 points).
+TAMPER = """#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+static const char kForged[] = "{\\"score\\": 100, \\"max_score\\": 100, \\"tests\\": []}";
+static int forge(void) {
+  FILE *f = fopen("/out/result.json", "w");
+  if (!f) return errno;
+  fputs(kForged, f);
+  fclose(f);
+  return 0;
+}
+int main(void) {
+  int e = forge();
+  printf("forge result: %s\\n", e ? strerror(e) : "ok");
+  FILE *j = fopen("/judge/test.py", "r");
+  printf("read judge: %s\\n", j ? "ok" : strerror(errno));
+  int others = 0;
+  DIR *d = opendir("/proc");
+  struct dirent *de;
+  while (d && (de = readdir(d)))
+    if (de->d_name[0] >= '1' && de->d_name[0] <= '9' && atoi(de->d_name) != getpid()) {
+      char path[300], comm[64] = "";
+      snprintf(path, sizeof path, "/proc/%s/comm", de->d_name);
+      FILE *c = fopen(path, "r");
+      if (c && fgets(comm, sizeof comm, c) && strstr(comm, "python")) others++;
+      if (c) fclose(c);
+    }
+  printf("judge processes visible: %d\\n", others);
+  fflush(stdout);
+  if (fork() == 0) {
+    setsid();
+    for (int i = 0; i < 300; i++) { forge(); usleep(10000); }
+    return 0;
+  }
+  return 0;
+}
+"""
 LEFTOVER = """#include <stdio.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -121,6 +164,7 @@ class Hostile(unittest.TestCase):
             "probe": PROBE.replace("%PORT%", str(ojtest.PORT)).replace("%STORAGE%", storage)
                           .replace("%ROOT%", ojtest.ROOT).encode(),
             "leftover": LEFTOVER.replace("%NAME%", cls.leftover_name).encode(),
+            "tamper": TAMPER.encode(),
         }
         archives = {name: {"main.c": src} for name, src in sources.items()}
         archives["dotdot"] = {"main.c": HELLO, "../evil.c": HELLO}
@@ -168,9 +212,18 @@ class Hostile(unittest.TestCase):
         self.assertIn("storage: No such file or directory", msg)
         self.assertIn("repo: No such file or directory", msg)
         self.assertIn("write /usr/oj-probe: Read-only file system", msg)
-        self.assertIn("write /judge/oj-probe: Read-only file system", msg)
+        self.assertIn("write /judge/oj-probe: No such file or directory", msg)
         self.assertIn("write /oj-probe: Read-only file system", msg)
         self.assertIn("write /tmp/oj-probe: ok", msg)
+
+    def test_program_cannot_forge_the_result_or_read_the_judge(self):
+        r = self.rows["tamper"]
+        msg = self.message("tamper")
+        self.assertEqual(self.verdict("tamper"), "wrong_answer", r["log"])
+        self.assertEqual(float(r["score"]), 0.0, r)
+        self.assertIn("forge result: No such file or directory", msg)
+        self.assertIn("read judge: No such file or directory", msg)
+        self.assertIn("judge processes visible: 0", msg)
 
     def test_left_behind_child_is_killed(self):
         self.assertEqual(self.verdict("leftover"), "accepted")

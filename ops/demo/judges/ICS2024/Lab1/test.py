@@ -4,11 +4,14 @@ import os
 import signal
 import subprocess
 
+# The student's program runs through oj-run: a nested sandbox without /judge and /out.
+# Its exit status is a shell's: 128+N when signal N ended the program.
+RUN = os.environ["OJ_RUN"]
 result = {"score": 0, "max_score": 100, "tests": []}
 verdict, msg = None, ""
 try:
     with open("/tmp/out", "wb") as out:
-        p = subprocess.run(["./main"], stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+        p = subprocess.run([RUN, "./main"], stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                            timeout=5)
     rc = p.returncode
 except subprocess.TimeoutExpired:
@@ -19,10 +22,10 @@ try:
 except OSError:
     text = ""
 if rc is not None:
-    if rc == -signal.SIGXFSZ:
+    if rc == 128 + signal.SIGXFSZ:
         verdict, msg = "output_limit", "output exceeds the file size limit"
-    elif rc < 0:
-        verdict, msg = "runtime_error", "killed by " + signal.Signals(-rc).name
+    elif rc > 128:
+        verdict, msg = "runtime_error", "killed by " + signal.Signals(rc - 128).name
     elif rc != 0:
         verdict, msg = "runtime_error", "exit code %d" % rc
 passed = verdict is None and text.strip() == "Hello, OJ!"
