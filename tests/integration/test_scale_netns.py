@@ -331,6 +331,30 @@ class ReplicaNetnsTest(unittest.TestCase):
         h.wait_for(lambda: h.sql_replica(f"SELECT status FROM submissions WHERE id = '{sid2}'") == [["queued"]],
                    30, "replication caught up after the restart")
 
+    def test_3_replica_lagging_pages_from_primary_and_alert(self):
+        """Seconds_Behind_Master over replica_max_lag_s (5 s here): made real with
+        MASTER_DELAY, which holds each replicated event back while its age grows."""
+        h = self.h
+        self.assert_healthy_and_from_replica()
+        h.sql_replica("STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 3600; START SLAVE")
+        try:
+            t0 = time.time()
+            sid3, _ = h.upload(self.token, "W1", "lag-" + secrets.token_hex(4))
+            delay = self.receiver.wait("replica_lag", "firing", t0, timeout=self.FIRE_WITHIN_S + 15)
+            self.assertLessEqual(delay, 5 + 2 + self.FIRE_WITHIN_S)  # the bound, `for`, a cycle or two
+            msg = self.receiver.find("replica_lag", "firing", t0)[0][1]["message"]
+            self.assertIn("reads use the primary", msg)
+            self.assertEqual(self.wd_check("replica_running").get("state"), "ok")  # running, only late
+            h.wait_for(lambda: self.served_by() == "primary", 10, "pages from the primary (replica lags)")
+            self.assertEqual(self.report_by()[0], "primary")
+            self.assertEqual(h.sql_replica(f"SELECT COUNT(*) FROM submissions WHERE id = '{sid3}'"), [["0"]])
+        finally:
+            t1 = time.time()
+            h.sql_replica("STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 0; START SLAVE")
+        self.receiver.wait("replica_lag", "resolved", t1, timeout=30)
+        self.assert_healthy_and_from_replica()
+        self.assertEqual(h.sql_replica(f"SELECT status FROM submissions WHERE id = '{sid3}'"), [["queued"]])
+
 
 @unittest.skipIf(SKIP, SKIP or "")
 class TlsNetnsTest(unittest.TestCase):
@@ -397,6 +421,8 @@ class TlsNetnsTest(unittest.TestCase):
                 self.assertEqual(r.stdout, "")
         r = self.ojctl_on_judge(cases["no TLS settings"], "db", "status")
         self.assertIn("Access denied", r.stderr)  # the server's REQUIRE SSL, not a network failure
+        r = self.ojctl_on_judge(cases["another CA"], "db", "status")
+        self.assertIn("TLS/SSL error", r.stderr)  # the server's certificate did not verify
 
     def test_3_runner_judges_over_tls(self):
         h = self.h
