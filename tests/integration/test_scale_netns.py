@@ -283,6 +283,7 @@ class ReplicaNetnsTest(unittest.TestCase):
     def assert_fallback_and_alert(self, since, reason_has):
         h = self.h
         h.wait_for(lambda: self.served_by() == "primary", 10, "pages served from the primary")
+        pages_after = time.time() - since
         for _ in range(5):  # every page, not just the first, answers 200 from the primary
             self.assertEqual(self.served_by(), "primary")
         where, err = self.report_by()
@@ -292,12 +293,15 @@ class ReplicaNetnsTest(unittest.TestCase):
         self.assertLessEqual(delay, self.FIRE_WITHIN_S)
         msg = self.receiver.find("replica_running", "firing", since)[0][1]["message"]
         self.assertIn(reason_has, msg)
+        print(f"\n  replica fault ({reason_has}): pages from the primary after {pages_after:.2f} s, "
+              f"alert after {delay:.2f} s (interval 1 s, for 2 s)", file=sys.stderr)
         st = self.db_status()
         self.assertEqual(st["reads"], "primary", st)
         self.assertIn(reason_has, st["replica"]["reason"])
 
     def assert_resolved(self, since):
-        self.receiver.wait("replica_running", "resolved", since, timeout=30)
+        delay = self.receiver.wait("replica_running", "resolved", since, timeout=30)
+        print(f"  replica back: resolved after {delay:.2f} s", file=sys.stderr)
         self.assertEqual(len(self.receiver.find("replica_running", "firing", since)), 0,
                          "no new firing after recovery")
         self.assert_healthy_and_from_replica()
