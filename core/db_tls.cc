@@ -16,8 +16,8 @@ DatabaseTlsOptions TlsOptionsFor(const DatabaseConfig& cfg) {
 Status ValidateDatabaseTls(const DatabaseConfig& cfg) {
   const std::string& m = cfg.tls_mode;
   if (m != "off" && m != "required" && m != "verify") {
-    return Status::InvalidArgument("config key 'database.tls_mode' must be off, required or verify (got '" +
-                                   m + "')");
+    return Status::InvalidArgument(
+        "config key 'database.tls_mode' must be off, required or verify (got '" + m + "')");
   }
   if (m == "off" && !(cfg.tls_ca.empty() && cfg.tls_cert.empty() && cfg.tls_key.empty())) {
     return Status::InvalidArgument(

@@ -26,7 +26,8 @@ TEST(DbTlsTest, ValidCombinations) {
       Tls("verify", "/ca.pem"),
       Tls("verify", "/ca.pem", "/c.pem", "/k.pem"),
   };
-  for (const auto& c : ok) EXPECT_TRUE(ValidateDatabaseTls(c).ok()) << c.tls_mode << " " << c.tls_ca;
+  for (const auto& c : ok)
+    EXPECT_TRUE(ValidateDatabaseTls(c).ok()) << c.tls_mode << " " << c.tls_ca;
 }
 
 TEST(DbTlsTest, InvalidCombinationsNameTheKey) {

@@ -50,8 +50,10 @@ int DbStatus(Cli& cli) {
   auto primary = Describe(cli.db());
   if (!primary.ok()) return Fail(primary.status());
   json j{{"primary",
-          {{"address", Address(cfg)}, {"server_version", primary->version},
-           {"tls_mode", cfg.tls_mode}, {"tls_cipher", primary->cipher}}}};
+          {{"address", Address(cfg)},
+           {"server_version", primary->version},
+           {"tls_mode", cfg.tls_mode},
+           {"tls_cipher", primary->cipher}}}};
   std::string reads = "primary", why = "no replica configured";
   std::string replica_line = "not configured";
   auto rc = ReplicaDatabaseConfig(cfg);
@@ -66,17 +68,21 @@ int DbStatus(Cli& cli) {
     if (auto c = st.reachable ? replica.SessionCipher() : Result<std::string>(""); c.ok()) {
       cipher = *c;
     }
-    rj.update({{"address", Address(*rc)}, {"reachable", st.reachable},
-               {"io_running", st.io_running}, {"sql_running", st.sql_running},
+    rj.update({{"address", Address(*rc)},
+               {"reachable", st.reachable},
+               {"io_running", st.io_running},
+               {"sql_running", st.sql_running},
                {"seconds_behind", st.seconds_behind ? json(*st.seconds_behind) : json(nullptr)},
-               {"max_lag_s", cfg.replica_max_lag_s}, {"usable", why.empty()},
-               {"reason", why}, {"tls_cipher", cipher}});
-    replica_line = Address(*rc) + ", " +
-                   (why.empty() ? "replicating, " + std::to_string(*st.seconds_behind) +
-                                      " s behind (max " + std::to_string(cfg.replica_max_lag_s) +
-                                      " s)"
-                                : "NOT USED: " + why) +
-                   (st.reachable ? ", " + TlsText(cipher) : "");
+               {"max_lag_s", cfg.replica_max_lag_s},
+               {"usable", why.empty()},
+               {"reason", why},
+               {"tls_cipher", cipher}});
+    replica_line =
+        Address(*rc) + ", " +
+        (why.empty() ? "replicating, " + std::to_string(*st.seconds_behind) + " s behind (max " +
+                           std::to_string(cfg.replica_max_lag_s) + " s)"
+                     : "NOT USED: " + why) +
+        (st.reachable ? ", " + TlsText(cipher) : "");
   }
   j["replica"] = rj;
   j["reads"] = reads;
@@ -94,9 +100,10 @@ int DbStatus(Cli& cli) {
 }  // namespace
 
 void AddDbStatusCommand(CLI::App& db, Cli& cli) {
-  auto* status = db.add_subcommand(
-      "status", "primary and replica: address, version, TLS cipher of this session, "
-                "replication state, and where reports read");
+  auto* status =
+      db.add_subcommand("status",
+                        "primary and replica: address, version, TLS cipher of this session, "
+                        "replication state, and where reports read");
   status->callback([&cli] { cli.run = [&cli] { return DbStatus(cli); }; });
 }
 
