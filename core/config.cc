@@ -8,6 +8,8 @@
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "core/db_tls.h"
+
 namespace oj {
 namespace {
 
@@ -101,6 +103,10 @@ std::map<std::string, Setter> Bindings(Config& c) {
   b["database.replica_port"] = IntSetter(&c.database.replica_port, 1);
   b["database.replica_socket"] = StringSetter(&c.database.replica_socket);
   b["database.replica_max_lag_s"] = IntSetter(&c.database.replica_max_lag_s, 0);
+  b["database.tls_mode"] = StringSetter(&c.database.tls_mode);
+  b["database.tls_ca"] = StringSetter(&c.database.tls_ca);
+  b["database.tls_cert"] = StringSetter(&c.database.tls_cert);
+  b["database.tls_key"] = StringSetter(&c.database.tls_key);
   b["fcgi.socket"] = StringSetter(&c.fcgi.socket);
   b["fcgi.workers"] = IntSetter(&c.fcgi.workers, 1);
   b["fcgi.max_requests"] = IntSetter(&c.fcgi.max_requests, 1);
@@ -201,6 +207,7 @@ Status ValidateConfig(const Config& c) {
   if (c.database.socket.empty() && c.database.host.empty()) {
     return Status::InvalidArgument("config needs 'database.socket' or 'database.host'");
   }
+  if (Status tls = ValidateDatabaseTls(c.database); !tls.ok()) return tls;
   for (const std::string& a : c.server.metrics_allow) {
     if (a.empty() || a.find_first_of(" ;{}\"'") != std::string::npos) {
       return Status::InvalidArgument("config key 'server.metrics_allow' holds a bad address '" +
@@ -256,6 +263,9 @@ Result<Config> ParseConfig(const std::string& toml_text, const std::string& base
   }
   if (!c.database.socket.empty()) ResolvePath(&c.database.socket, base_dir);
   if (!c.database.replica_socket.empty()) ResolvePath(&c.database.replica_socket, base_dir);
+  for (std::string* p : {&c.database.tls_ca, &c.database.tls_cert, &c.database.tls_key}) {
+    if (!p->empty()) ResolvePath(p, base_dir);
+  }
   Status s = ValidateConfig(c);
   if (!s.ok()) return s;
   return c;

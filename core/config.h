@@ -48,6 +48,13 @@ struct DatabaseConfig {
   uint16_t replica_port = 3306;
   std::string replica_socket;
   uint32_t replica_max_lag_s = 30;
+  // TLS to the database (primary, replica and a judge host's remote address alike;
+  // see core/db_tls.h): "off", "required" (encrypted, a server without TLS is refused)
+  // or "verify" (also checks the server certificate against tls_ca and the host name).
+  std::string tls_mode = "off";
+  std::string tls_ca;    // PEM CA file (required for "verify")
+  std::string tls_cert;  // client certificate (PEM), for accounts that REQUIRE X509
+  std::string tls_key;   // its private key (PEM); with tls_cert
 };
 
 struct FcgiConfig {

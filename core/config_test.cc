@@ -20,6 +20,10 @@ TEST(ConfigTest, ExampleFileHasExactlyTheDefaults) {
   EXPECT_EQ(a.database.replica_port, b.database.replica_port);
   EXPECT_EQ(a.database.replica_socket, b.database.replica_socket);
   EXPECT_EQ(a.database.replica_max_lag_s, b.database.replica_max_lag_s);
+  EXPECT_EQ(a.database.tls_mode, b.database.tls_mode);
+  EXPECT_EQ(a.database.tls_ca, b.database.tls_ca);
+  EXPECT_EQ(a.database.tls_cert, b.database.tls_cert);
+  EXPECT_EQ(a.database.tls_key, b.database.tls_key);
   EXPECT_EQ(a.runner.archive_url, b.runner.archive_url);
   EXPECT_EQ(a.runner.archive_link_ttl_s, b.runner.archive_link_ttl_s);
   EXPECT_EQ(a.runner.archive_fetch_timeout_s, b.runner.archive_fetch_timeout_s);
@@ -77,6 +81,8 @@ TEST(ConfigTest, BadInputNamesTheKeyAndReason) {
       {"[server]\nmetrics_allow = [\"1.2.3.4; deny\"]\n", "server.metrics_allow"},
       {"[watchdog]\npsi_io_some_max = -3.0\n", "watchdog.psi_io_some_max"},
       {"[upload]\nreceipts = 1\n", "upload.receipts"},
+      {"[database]\ntls_mode = \"yes\"\n", "database.tls_mode"},
+      {"[database]\ntls_mode = \"verify\"\n", "database.tls_ca"},
   };
   for (const BadCase& bc : cases) {
     auto c = ParseConfig(bc.toml, "/srv");
@@ -92,6 +98,9 @@ TEST(ConfigTest, RelativePathsResolveAgainstTheConfigDirectory) {
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->paths.storage_dir, "/etc/oj/data/s");
   EXPECT_EQ(c->fcgi.socket, "/tmp/x.sock");
+  auto t = ParseConfig("[database]\ntls_mode = \"verify\"\ntls_ca = \"tls/ca.pem\"\n", "/etc/oj");
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(t->database.tls_ca, "/etc/oj/tls/ca.pem");
 }
 
 TEST(ConfigTest, MissingFileSaysWhatToDo) {

@@ -9,6 +9,8 @@
 
 #include <algorithm>
 
+#include "core/db_tls.h"
+
 namespace oj {
 namespace {
 
@@ -57,6 +59,14 @@ Status Database::Connect() {
     opts["OPT_WRITE_TIMEOUT"] = static_cast<int>(cfg_.read_timeout_s);
     opts["OPT_RECONNECT"] = false;
     opts["OPT_CHARSET_NAME"] = sql::SQLString("utf8mb4");
+    DatabaseTlsOptions tls = TlsOptionsFor(cfg_);
+    if (tls.enabled) {
+      opts["sslEnforce"] = true;
+      opts["sslVerify"] = tls.verify_server;
+      if (!tls.ca.empty()) opts["sslCA"] = sql::SQLString(tls.ca);
+      if (!tls.cert.empty()) opts["sslCert"] = sql::SQLString(tls.cert);
+      if (!tls.key.empty()) opts["sslKey"] = sql::SQLString(tls.key);
+    }
     conn_.reset(driver->connect(opts));
     std::unique_ptr<sql::Statement> st(conn_->createStatement());
     st->execute("SET time_zone = '+00:00'");
@@ -71,6 +81,7 @@ Status Database::Connect() {
                                (cfg_.socket.empty()
                                     ? cfg_.host + ":" + std::to_string(cfg_.port)
                                     : cfg_.socket) +
+                               (cfg_.tls_mode == "off" ? "" : " (tls_mode " + cfg_.tls_mode + ")") +
                                ": " + e.what());
   }
   return Status::Ok();
@@ -93,6 +104,18 @@ Status Database::Ping() {
     std::unique_ptr<sql::ResultSet> rs(st->executeQuery("SELECT 1"));
     return Status::Ok();
   });
+}
+
+Result<std::string> Database::SessionCipher() {
+  std::string cipher;
+  Status s = Run("session cipher", [&] {
+    std::unique_ptr<sql::Statement> st(conn_->createStatement());
+    std::unique_ptr<sql::ResultSet> rs(st->executeQuery("SHOW SESSION STATUS LIKE 'Ssl_cipher'"));
+    if (rs->next()) cipher = rs->getString(2);
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return cipher;
 }
 
 Status Database::Run(const std::string& what, const std::function<Status()>& body) {

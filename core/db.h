@@ -32,6 +32,9 @@ class Database {
   // Round trip to the server ("SELECT 1"); reconnects first if needed.
   Status Ping();
   void Disconnect();
+  // The TLS cipher of this session (SHOW SESSION STATUS LIKE 'Ssl_cipher'); "" when
+  // the connection is not encrypted.
+  Result<std::string> SessionCipher();
   bool connected() const { return conn_ != nullptr; }
 
   // Runs body; on an SQLException maps it to a Status (dropping the connection if it

@@ -48,7 +48,7 @@ TEST(ReplicaTest, UsableOnlyWhenReplicatingWithinTheLagBound) {
 TEST(ReplicaTest, ConfigCopiesCredentialsAndNeedsAHost) {
   DatabaseConfig p;
   p.user = "oj";
-  p.password = "pw";
+  p.password = "a-password-longer-than-sso";
   EXPECT_FALSE(ReplicaDatabaseConfig(p).has_value());
   p.replica_host = "198.18.9.9";
   p.replica_port = 3310;
@@ -57,7 +57,7 @@ TEST(ReplicaTest, ConfigCopiesCredentialsAndNeedsAHost) {
   EXPECT_EQ(r->host, "198.18.9.9");
   EXPECT_EQ(r->port, 3310);
   EXPECT_EQ(r->user, "oj");
-  EXPECT_EQ(r->password, "pw");
+  EXPECT_EQ(r->password, "a-password-longer-than-sso");
   EXPECT_TRUE(r->socket.empty());
 }
 

@@ -278,6 +278,10 @@ int Runner::Run() {
                  "using the native sandbox", cfg_.runner.executor);
   }
   Heartbeat(true);
+  if (auto cipher = db_->SessionCipher(); cipher.ok()) {  // says whether tls_mode took effect
+    spdlog::info("database session: {}", cipher->empty() ? std::string("not encrypted")
+                                                         : "TLS cipher " + *cipher);
+  }
   bool db_down_logged = false;
   while (!flags_->stop) {
     if (flags_->reload) Reload();

@@ -18,6 +18,18 @@ Database& Cli::db() {
   return *db_;
 }
 
+Database& Cli::reads() {
+  if (!router_) {
+    router_ = std::make_unique<ReadRouter>(&db(), cfg.database);
+    Database& r = router_->ForRead();
+    if (&r == &db() && ReplicaDatabaseConfig(cfg.database)) {
+      std::cerr << "ojctl: note: reading from the primary: " << router_->last_reason() << "\n";
+    }
+    return r;
+  }
+  return router_->ForRead();
+}
+
 std::string Cli::Actor() const {
   const char* sudo = std::getenv("SUDO_USER");
   if (sudo && *sudo) return std::string("ojctl:") + sudo;

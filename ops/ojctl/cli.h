@@ -16,6 +16,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/db.h"
+#include "core/replica.h"
 #include "core/status.h"
 
 namespace oj::ctl {
@@ -36,6 +37,14 @@ struct Cli {
   Config cfg;
 
   Database& db();
+  // Read-only reports (sub list/show, queue, scores export, course/module list, audit
+  // list) read here: the replica when one is configured and usable (core/replica.h),
+  // else the primary, with a note on stderr saying why. Writes and Audit use db().
+  Database& reads();
+  // Runs report(Database&) on reads(); if the replica fails with kUnavailable (it died
+  // since the check), runs it once more on the primary. report returns Status or Result.
+  template <typename F>
+  auto Report(F&& report) -> decltype(report(std::declval<Database&>()));
   // Who did it, for audit_log: "ojctl:<login>" (SUDO_USER when run with sudo).
   std::string Actor() const;
   // Writes an audit_log row; a failure is reported on stderr but does not undo
@@ -44,7 +53,24 @@ struct Cli {
 
  private:
   std::unique_ptr<Database> db_;
+  std::unique_ptr<ReadRouter> router_;
 };
+
+inline const Status& StatusOf(const Status& s) { return s; }
+template <typename T>
+Status StatusOf(const Result<T>& r) {
+  return r.status();
+}
+
+template <typename F>
+auto Cli::Report(F&& report) -> decltype(report(std::declval<Database&>())) {
+  Database& from = reads();
+  auto result = report(from);
+  if (&from != &db() && StatusOf(result).code() == Status::Code::kUnavailable) {
+    return report(db());
+  }
+  return result;
+}
 
 std::string DefaultConfigPath();
 // Prints "ojctl: <message>" to stderr and returns the exit code for s.
@@ -72,5 +98,6 @@ void AddRosterCommands(CLI::App& app, Cli& cli);      // roster, token
 void AddSubmissionCommands(CLI::App& app, Cli& cli);  // sub, queue, rejudge, cancel, scores
 void AddOpsCommands(CLI::App& app, Cli& cli);         // db, nginx, check
 void AddReceiptCommands(CLI::App& app, Cli& cli);     // receipt init|rotate|verify
+void AddDbStatusCommand(CLI::App& db, Cli& cli);      // db status (db_status.cc)
 
 }  // namespace oj::ctl

@@ -46,7 +46,7 @@ void AddCourse(CLI::App& group, Cli& cli) {
   auto* list = group.add_subcommand("list", "list courses");
   list->callback([&cli] {
     cli.run = [&cli] {
-      auto courses = ListCourses(cli.db());
+      auto courses = cli.Report([](Database& d) { return ListCourses(d); });
       if (!courses.ok()) return Fail(courses.status());
       if (cli.json) {
         nlohmann::json j = nlohmann::json::array();
@@ -160,10 +160,10 @@ int ModuleSet(Cli& cli, const ModuleOptions& o, const std::vector<std::string>& 
 }
 
 int ModuleList(Cli& cli, const std::string& course) {
-  auto c = FindCourse(cli.db(), course);
+  auto c = cli.Report([&](Database& d) { return FindCourse(d, course); });
   if (!c.ok()) return Fail(c.status());
   if (!*c) return Fail(Status::NotFound("no course '" + course + "'; see `ojctl course list`"));
-  auto mods = ListModules(cli.db(), course);
+  auto mods = cli.Report([&](Database& d) { return ListModules(d, course); });
   if (!mods.ok()) return Fail(mods.status());
   SysTime now = std::chrono::system_clock::now();
   if (cli.json) {

@@ -72,8 +72,9 @@ int Check(Cli& cli, const CheckOptions& o) {
 int AuditList(Cli& cli, uint32_t limit) {
   struct Row { std::string at, actor, action, target, detail; };
   std::vector<Row> rows;
-  Status s = cli.db().Run("list audit_log", [&] {
-    auto& st = cli.db().Prepare(
+  Database& db = cli.reads();
+  Status s = db.Run("list audit_log", [&] {
+    auto& st = db.Prepare(
         "SELECT at, actor, action, target, COALESCE(detail, '') FROM audit_log ORDER BY id DESC "
         "LIMIT ?");
     st.setUInt(1, limit);
@@ -110,6 +111,7 @@ int AuditList(Cli& cli, uint32_t limit) {
 void AddOpsCommands(CLI::App& app, Cli& cli) {
   auto* db = app.add_subcommand("db", "database schema");
   db->require_subcommand(1);
+  AddDbStatusCommand(*db, cli);
   auto* migrate = db->add_subcommand("migrate", "apply pending sql/NNNN_*.sql migrations, in order");
   auto sql_dir = std::make_shared<std::string>(std::string(OJ_SOURCE_DIR) + "/sql");
   migrate->add_option("--sql-dir", *sql_dir, "directory of migrations");

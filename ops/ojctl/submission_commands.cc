@@ -59,7 +59,7 @@ int SubList(Cli& cli, ListOptions o) {
   if (o.f.module.find('/') != std::string::npos && o.f.course.empty()) {
     if (Status s = SplitModule(o.f.module, o.f.course, o.f.module); !s.ok()) return Fail(s);
   }
-  auto subs = ListSubmissions(cli.db(), o.f);
+  auto subs = cli.Report([&](Database& d) { return ListSubmissions(d, o.f); });
   if (!subs.ok()) return Fail(subs.status());
   if (cli.json) {
     json j = json::array();
@@ -82,7 +82,7 @@ int SubList(Cli& cli, ListOptions o) {
 
 int SubShow(Cli& cli, const std::string& id) {
   if (!IsValidSubmissionId(id)) return BadInput("'" + id + "' is not a submission ID (16 of [A-Za-z0-9])");
-  auto d = ShowSubmission(cli.db(), id);
+  auto d = cli.Report([&](Database& db) { return ShowSubmission(db, id); });
   if (!d.ok()) return Fail(d.status());
   if (cli.json) {
     json j = SummaryJson(d->summary);
@@ -140,7 +140,7 @@ int SubShow(Cli& cli, const std::string& id) {
 }
 
 int Queue(Cli& cli) {
-  auto q = ReadQueueOverview(cli.db());
+  auto q = cli.Report([](Database& d) { return ReadQueueOverview(d); });
   if (!q.ok()) return Fail(q.status());
   auto age = [&](SysTime t) {
     return std::chrono::duration_cast<std::chrono::seconds>(q->now - t);
@@ -282,20 +282,25 @@ int ScoresExport(Cli& cli, ScoresOptions o) {
                  "latest_status,latest_id\n";
   }
   uint32_t n = 0;
-  Status s = ExportScores(cli.db(), o.course, o.module, [&](const ScoreRow& r) {
-    ++n;
-    if (cli.json) {
-      j.push_back({{"student_no", r.student_no}, {"name", r.name},
-                   {"submissions", r.submissions}, {"latest_score", OptJson(r.latest_score)},
-                   {"best_score", OptJson(r.best_score)}, {"max_score", OptJson(r.max_score)},
-                   {"late", r.latest_late}, {"best_late", r.best_late},
-                   {"latest_status", r.latest_status}, {"latest_id", r.latest_id}});
-      return;
-    }
-    std::cout << CsvField(r.student_no) << "," << CsvField(r.name) << "," << r.submissions << ","
-              << FormatScore(r.latest_score) << "," << FormatScore(r.best_score) << ","
-              << FormatScore(r.max_score) << "," << (r.latest_late ? 1 : 0) << ","
-              << (r.best_late ? 1 : 0) << "," << r.latest_status << "," << r.latest_id << "\n";
+  // Rows stream out as they are read: after a replica failure mid-way, the primary
+  // is not asked again (the output would repeat rows); run the export again.
+  Status s = cli.Report([&](Database& d) -> Status {
+    if (n > 0) return Status::Unavailable("the replica failed during the export; run it again");
+    return ExportScores(d, o.course, o.module, [&](const ScoreRow& r) {
+      ++n;
+      if (cli.json) {
+        j.push_back({{"student_no", r.student_no}, {"name", r.name},
+                     {"submissions", r.submissions}, {"latest_score", OptJson(r.latest_score)},
+                     {"best_score", OptJson(r.best_score)}, {"max_score", OptJson(r.max_score)},
+                     {"late", r.latest_late}, {"best_late", r.best_late},
+                     {"latest_status", r.latest_status}, {"latest_id", r.latest_id}});
+        return;
+      }
+      std::cout << CsvField(r.student_no) << "," << CsvField(r.name) << "," << r.submissions << ","
+                << FormatScore(r.latest_score) << "," << FormatScore(r.best_score) << ","
+                << FormatScore(r.max_score) << "," << (r.latest_late ? 1 : 0) << ","
+                << (r.best_late ? 1 : 0) << "," << r.latest_status << "," << r.latest_id << "\n";
+    });
   });
   if (!s.ok()) return Fail(s);
   if (cli.json) std::cout << j.dump(2) << "\n";

@@ -7,6 +7,8 @@
 #                                             start a replica (server_id 2, read_only): copy
 #                                             the oj database with its GTID position, then
 #                                             replicate with MASTER_USE_GTID=slave_pos
+#   replica.sh resume DIR PORT [BIND]         start a stopped (or killed) replica again on its
+#                                             data: replication continues from its GTID position
 #   replica.sh status DIR                     Slave_IO/SQL_Running, Seconds_Behind_Master
 #   replica.sh stop DIR                       stop the server started in DIR
 #
@@ -67,6 +69,11 @@ CHANGE MASTER TO MASTER_HOST='$phost', MASTER_PORT=$pport, MASTER_USER='oj_repl'
 START SLAVE;
 SQL
     echo "replica up: socket $dir/run/mysqld.sock, port $port, replicating $phost:$pport" ;;
+  resume)
+    (($# >= 3)) || die "usage: replica.sh resume DIR PORT [BIND]"
+    [[ -f $2/master.info || -f $2/mysql/master.info ]] || die "$2 holds no replica (run: replica.sh replica ...)"
+    start_server "$2" "$3" "${4:-127.0.0.1}" 2 --read-only=ON
+    echo "replica resumed: socket $2/run/mysqld.sock, port $3" ;;
   status)
     sqlr "$2" -e 'SHOW SLAVE STATUS\G' | grep -E 'Slave_(IO|SQL)_Running:|Seconds_Behind_Master:|Last_(IO|SQL)_Error:' ;;
   stop)

@@ -14,6 +14,7 @@
 #include "core/fs.h"
 #include "core/metrics_store.h"
 #include "ops/watchdog/http_client.h"
+#include "ops/watchdog/replica_check.h"
 
 namespace oj::watchdog {
 namespace {
@@ -157,7 +158,9 @@ std::vector<ProcStat> ChildrenOf(pid_t ppid) {
 
 Checker::Checker(const Config& cfg)
     : w_(cfg.watchdog), paths_(PathsFrom(cfg)), db_(WatchdogDb(cfg.database)),
-      access_log_(PathsFrom(cfg).access_log) {}
+      access_log_(PathsFrom(cfg).access_log), replica_(ReplicaCheck::For(cfg.database)) {}
+
+Checker::~Checker() = default;
 
 std::vector<Sample> Checker::RunAll() {
   std::vector<Sample> out;
@@ -169,6 +172,7 @@ std::vector<Sample> Checker::RunAll() {
   DatabaseChecks(&out);
   Processes(&out);
   HttpRates(&out);
+  if (replica_) replica_->Run(&out);
   return out;
 }
 

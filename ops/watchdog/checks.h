@@ -13,11 +13,13 @@
 //   fcgi_processes    pool master alive with at least one worker running (not stopped)
 //   nginx_process     nginx master alive
 //   http_5xx_rate, http_429_rate      share of nginx answers in one cycle (access log)
+//   replica_running, replica_lag      only with a read replica (replica_check.h)
 #pragma once
 
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -70,9 +72,12 @@ class LogTail {
   off_t offset_ = -1;  // -1: not opened yet (start at the end)
 };
 
+class ReplicaCheck;
+
 class Checker {
  public:
   explicit Checker(const Config& cfg);
+  ~Checker();
   // One cycle: every check, in a fixed order. Bounded in time by the probe and
   // database timeouts.
   std::vector<Sample> RunAll();
@@ -90,6 +95,7 @@ class Checker {
   StackPaths paths_;
   Database db_;
   LogTail access_log_;
+  std::unique_ptr<ReplicaCheck> replica_;  // null: no replica configured
 };
 
 // Processes whose parent is ppid, with their state letters (scans /proc).

@@ -63,7 +63,7 @@ def netns_supported():
     """None when this host can create network namespaces and veths; else the reason."""
     if os.geteuid() != 0:
         return "needs root for ip netns"
-    for tool in ("ip", "nsenter", "unshare", "mariadbd", "mariadb-install-db", "nginx", "curl"):
+    for tool in ("ip", "nsenter", "unshare", "mariadbd", "mariadb-install-db", "nginx", "curl", "openssl"):
         if not shutil.which(tool):
             return f"{tool} is not installed"
     name = "ojprobe" + secrets.token_hex(3)
@@ -98,7 +98,7 @@ def make_upload(nonce):
 class Hosts:
     """An intake host and judge hosts in network namespaces. Use as a context manager."""
 
-    def __init__(self, bin_dir, judges=2, lease_s=4, heartbeat_s=1, replica=False):
+    def __init__(self, bin_dir, judges=2, lease_s=4, heartbeat_s=1, replica=False, tls=False):
         self.bin = bin_dir
         self.tag = "oj" + secrets.token_hex(2)  # interface names stay under 15 characters
         self.dir = tempfile.mkdtemp(prefix="oj-scale-")
@@ -107,6 +107,7 @@ class Hosts:
         self.procs = {}  # name -> Popen
         self.judges = judges
         self.replica = replica  # primary with GTID binlogs + a replica (ops/scale/replica.sh)
+        self.tls = tls  # MariaDB with a throwaway CA's certificate; oj_runner REQUIRE SSL
         self.lease_s = lease_s
         self.heartbeat_s = heartbeat_s
         self.intake = f"{self.tag}-in"
@@ -212,11 +213,14 @@ class Hosts:
                             if not line.startswith("archive_allow") or self.replica))
         os.chmod(self.path("oj.toml"), 0o600)
         os.chmod(self.path("app.toml"), 0o600)
+        if self.tls:
+            self._certificates()
         self._mariadb()
         self.ojctl("db", "migrate", "--sql-dir", os.path.join(ROOT, "sql"))
+        require = " REQUIRE SSL" if self.tls else ""
         self.sql_root(RUNNER_GRANTS.format(u="'oj_runner'@'198.18.%'").replace(
             "GRANT SELECT ON oj.courses", f"CREATE USER 'oj_runner'@'198.18.%' IDENTIFIED BY "
-            f"'{self.runner_password}';\nGRANT SELECT ON oj.courses", 1))
+            f"'{self.runner_password}'{require};\nGRANT SELECT ON oj.courses", 1))
         self.ojctl("nginx", "render", "--out", self.path("var/nginx/nginx.conf"))
         with open(self.path("keys/archive-link.key")) as f:
             self.secret = f.read().strip()
@@ -236,6 +240,29 @@ class Hosts:
         self.tokens = [self.ojctl("student", "add", self.course, f"s{i:03d}").strip() for i in range(10)]
         if self.replica:
             self.start_replica()
+
+    def _certificates(self):
+        """A throwaway CA and a server certificate for the intake's judge-facing addresses
+        (tls/ca.pem, tls/server.pem, tls/server.key), plus an unrelated CA (tls/other-ca.pem)."""
+        d = self.path("tls")
+        os.makedirs(d)
+        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        for name in ("ca", "other-ca"):
+            run("openssl", "req", "-x509", *ec, "-keyout", f"{d}/{name}.key", "-out", f"{d}/{name}.pem",
+                "-days", "2", "-subj", f"/CN=oj test {name}")
+        run("openssl", "req", *ec, "-keyout", f"{d}/server.key", "-out", f"{d}/server.csr",
+            "-subj", f"/CN={self.intake_addr(1)}")
+        with open(f"{d}/server.ext", "w") as f:
+            sans = ",".join(f"IP:{self.intake_addr(n)}" for n in range(1, max(self.judges, 1) + 1))
+            f.write(f"subjectAltName={sans},IP:127.0.0.1\n")
+        run("openssl", "x509", "-req", "-in", f"{d}/server.csr", "-CA", f"{d}/ca.pem", "-CAkey", f"{d}/ca.key",
+            "-CAcreateserial", "-out", f"{d}/server.pem", "-days", "2", "-extfile", f"{d}/server.ext")
+
+    def _ssl_args(self):
+        if not self.tls:
+            return []
+        d = self.path("tls")
+        return [f"--ssl-ca={d}/ca.pem", f"--ssl-cert={d}/server.pem", f"--ssl-key={d}/server.key"]
 
     def start_replica(self):
         run(*self.ns_cmd(self.intake, os.path.join(ROOT, "ops/scale/replica.sh"), "replica", self.path("replica"),
@@ -269,6 +296,8 @@ class Hosts:
         else:
             lines += [f'host = "{self.intake_addr(n)}"', "port = 3306", 'user = "oj_runner"',
                       f'password = "{self.runner_password}"', "connect_timeout_s = 2", "read_timeout_s = 3"]
+            if self.tls:  # the CA a judge host is deployed with (a copy, as for the link key)
+                lines += ['tls_mode = "verify"', f'tls_ca = "{self.path(f"host{n}")}/keys/db-ca.pem"']
         lines += ["[fcgi]", f'socket = "{self.dir}/run/fcgi.sock"', "workers = 2",
                   "[upload]", "token_limit = 1000", "min_free_bytes = 0", "dedup_window_s = 0",
                   "[rate]", "microcache_s = 0",
@@ -298,7 +327,8 @@ GRANT ALL ON oj.* TO 'oj'@'localhost';""", db="")
             f"--socket={self.path('run/mysqld.sock')}", "--port=3306", "--bind-address=0.0.0.0",
             f"--pid-file={self.path('run/mysqld.pid')}", f"--log-error={self.path('log/mariadb.log')}",
             "--innodb-buffer-pool-size=64M", "--skip-name-resolve", "--character-set-server=utf8mb4",
-            "--collation-server=utf8mb4_bin", "--performance-schema=OFF", "--max-connections=100"])
+            "--collation-server=utf8mb4_bin", "--performance-schema=OFF", "--max-connections=100",
+            *self._ssl_args()])
         self.wait_for(lambda: run("mariadb-admin", "--no-defaults", f"--socket={self.path('run/mysqld.sock')}",
                                   "-uroot", "ping", check=False).returncode == 0, 60, "mariadbd")
         self.sql_root(f"""CREATE DATABASE oj CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
@@ -335,17 +365,24 @@ GRANT ALL ON oj.* TO 'oj'@'localhost';""", db="")
             p.kill()
             p.wait(10)
 
-    def start_judge(self, n):
+    def judge_config(self, n):
+        """Writes host n's configuration (and its keys); returns the config path."""
         host = self.path(f"host{n}")
         for d in ("run", "log", "keys", "var", "storage"):
             os.makedirs(os.path.join(host, d), exist_ok=True)
         # Deploying a judge host: its config and a copy of the archive link key.
         shutil.copy(self.path("keys/archive-link.key"), os.path.join(host, "keys/archive-link.key"))
+        if self.tls:
+            shutil.copy(self.path("tls/ca.pem"), os.path.join(host, "keys/db-ca.pem"))
         os.chmod(os.path.join(host, "keys/archive-link.key"), 0o600)
         cfg = os.path.join(host, "oj.toml")
         with open(cfg, "w") as f:
             f.write(self._config(intake=False, n=n))
         os.chmod(cfg, 0o600)
+        return cfg
+
+    def start_judge(self, n):
+        cfg = self.judge_config(n)
         self.spawn(f"runner-{n}", self.judge_ns(n),
                    [os.path.join(self.bin, "judge_runner/oj-runner"), "--config", cfg, "--slot", "1"],
                    uts_host=f"judge{n}")

@@ -11,22 +11,29 @@ One intake host (MariaDB, FastCGI pool, nginx) and two judge hosts, each in its 
   network are refused and serve nothing.
 - an archive altered after upload (same size) fails the runner's SHA-256 check: judge_error
   after runner.max_attempts internal errors, no verdict or score for the student;
-- results pages read the replica while it replicates, the primary while replication is
-  stopped or the replica is down (ReplicaNetnsTest).
+- results pages and ojctl reports read the replica while it replicates, the primary while
+  replication is stopped or the replica's mysqld is killed; the watchdog's replica_running
+  alert fires (webhook) and resolves when the replica is back (ReplicaNetnsTest);
+- a judge host reaches MariaDB over TLS with an account that REQUIRE SSL: with tls_mode set
+  it connects (and says its cipher), without it is refused (TlsNetnsTest).
 
 Needs root, `ip netns`, veth, MariaDB, nginx; skips with the reason otherwise. OJ_BIN (or
 OJ_SCALE_BIN) names the build directory; runtime about two minutes.
 """
 import hashlib
+import json
 import os
 import re
 import secrets
+import signal
+import socket
 import sys
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import netns_hosts  # noqa: E402
+import wdhelp  # noqa: E402
 
 BIN = os.environ.get("OJ_SCALE_BIN") or os.environ.get("OJ_BIN") or os.path.join(netns_hosts.ROOT, "build/release")
 SKIP = netns_hosts.netns_supported()
@@ -173,43 +180,266 @@ class ScaleNetnsTest(unittest.TestCase):
 
 
 
+def free_port():
+    with socket.socket() as sk:
+        sk.bind(("127.0.0.1", 0))
+        return sk.getsockname()[1]
+
+
 @unittest.skipIf(SKIP, SKIP or "")
 class ReplicaNetnsTest(unittest.TestCase):
-    """Results pages read the replica while it replicates, the primary otherwise."""
+    """Results pages and ojctl reports read the replica while it replicates, the primary
+    while replication is stopped or the replica's mysqld is gone; the watchdog alerts
+    (replica_running, through its webhook) while it is, and resolves when it is back.
+
+    Which server answered is told by a row marked on the replica only (outside the
+    binlog): status 'cancelled' there, 'queued' on the primary (no runner here)."""
+
+    FIRE_WITHIN_S = 15
 
     @classmethod
     def setUpClass(cls):
         cls.h = netns_hosts.Hosts(BIN, judges=0, replica=True)
+        cls.h.__enter__()
+        cls.receiver = cls.wd = None
+        try:
+            cls.receiver = wdhelp.Receiver()
+            # The watchdog runs in this (the test's) namespace, beside its webhook receiver;
+            # it reaches both databases by their unix sockets. Its health probe points at a
+            # free port: only the replica checks matter here.
+            cfg = wdhelp.write_config(cls.h.path("oj.toml"), cls.h.path("wd.toml"), {
+                "server": {"listen": "127.0.0.1", "port": free_port()},
+                "watchdog": {"interval_s": 1, "for_s": 2, "repeat_s": 3600,
+                             "webhook_url": cls.receiver.url, "webhook_template": wdhelp.TEMPLATE,
+                             "delivery_timeout_ms": 2000, "mem_available_min_bytes": 1},
+            })
+            cls.wd = wdhelp.WatchdogProcess(BIN, cfg, cls.h.path("log/watchdog.log"),
+                                            cls.h.path("run/watchdog.status.json"))
+            token = cls.h.tokens[0]
+            cls.token = token
+            cls.sid, _ = cls.h.upload(token, "W1", "replica-" + secrets.token_hex(4))
+            cls.h.wait_for(lambda: cls.h.sql_replica(f"SELECT status FROM submissions WHERE id = '{cls.sid}'")
+                           == [["queued"]], 30, "the upload replicated")
+            cls.h.sql_replica(f"SET sql_log_bin = 0; UPDATE submissions SET status = 'cancelled' "
+                              f"WHERE id = '{cls.sid}'")
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.wd:
+            cls.wd.stop()
+        if cls.receiver:
+            cls.receiver.close()
+        cls.h.close()
+
+    # --- observations ----------------------------------------------------------------
+    def page(self):
+        """(JSON status of our submission, HTML page status code, HTML status word)."""
+        h = self.h
+        base = f"http://127.0.0.1:8080/oj/{h.course}/W1/{self.token}"
+        code, body = h.curl(h.intake, base + ".json")
+        self.assertEqual(code, 200, body)
+        status = {s["id"]: s["status"] for s in json.loads(body)["submissions"]}.get(self.sid)
+        hcode, html = h.curl(h.intake, base)
+        self.assertEqual(hcode, 200)
+        self.assertIn(self.sid, html)
+        return status, "cancelled" in html.lower()
+
+    def served_by(self):
+        status, html_cancelled = self.page()
+        self.assertIn(status, ("cancelled", "queued"))
+        self.assertEqual(html_cancelled, status == "cancelled", "HTML and JSON read different servers")
+        return "replica" if status == "cancelled" else "primary"
+
+    def report_by(self):
+        """Where `ojctl sub list` (a report) read, and its stderr."""
+        r = netns_hosts.run(os.path.join(BIN, "ops/ojctl/ojctl"), "--config", self.h.path("oj.toml"),
+                            "sub", "list", "--course", self.h.course, "--token", self.token, "--json")
+        status = {s["id"]: s["status"] for s in json.loads(r.stdout)}[self.sid]
+        return ("replica" if status == "cancelled" else "primary"), r.stderr
+
+    def wd_check(self, name):
+        return ((self.wd.status() or {}).get("checks") or {}).get(name, {})
+
+    def db_status(self):
+        r = netns_hosts.run(os.path.join(BIN, "ops/ojctl/ojctl"), "--config", self.h.path("oj.toml"),
+                            "db", "status", "--json")
+        return json.loads(r.stdout)
+
+    def assert_healthy_and_from_replica(self):
+        h = self.h
+        h.wait_for(lambda: self.wd_check("replica_running").get("state") == "ok"
+                   and self.wd_check("replica_lag").get("observation") == "ok", 30, "watchdog sees a healthy replica")
+        h.wait_for(lambda: self.served_by() == "replica", 10, "pages served from the replica")
+        where, err = self.report_by()
+        self.assertEqual(where, "replica", err)
+        self.assertNotIn("reading from the primary", err)
+        st = self.db_status()
+        self.assertEqual(st["reads"], "replica", st)
+        self.assertTrue(st["replica"]["usable"], st)
+
+    def assert_fallback_and_alert(self, since, reason_has):
+        h = self.h
+        h.wait_for(lambda: self.served_by() == "primary", 10, "pages served from the primary")
+        pages_after = time.time() - since
+        for _ in range(5):  # every page, not just the first, answers 200 from the primary
+            self.assertEqual(self.served_by(), "primary")
+        where, err = self.report_by()
+        self.assertEqual(where, "primary")
+        self.assertIn("reading from the primary", err)
+        delay = self.receiver.wait("replica_running", "firing", since, timeout=self.FIRE_WITHIN_S + 15)
+        self.assertLessEqual(delay, self.FIRE_WITHIN_S)
+        msg = self.receiver.find("replica_running", "firing", since)[0][1]["message"]
+        self.assertIn(reason_has, msg)
+        print(f"\n  replica fault ({reason_has}): pages from the primary after {pages_after:.2f} s, "
+              f"alert after {delay:.2f} s (interval 1 s, for 2 s)", file=sys.stderr)
+        st = self.db_status()
+        self.assertEqual(st["reads"], "primary", st)
+        self.assertIn(reason_has, st["replica"]["reason"])
+
+    def assert_resolved(self, since):
+        delay = self.receiver.wait("replica_running", "resolved", since, timeout=30)
+        print(f"  replica back: resolved after {delay:.2f} s", file=sys.stderr)
+        self.assertEqual(len(self.receiver.find("replica_running", "firing", since)), 0,
+                         "no new firing after recovery")
+        self.assert_healthy_and_from_replica()
+
+    # --- tests -----------------------------------------------------------------------
+    def test_1_replication_stopped_pages_from_primary_and_alert(self):
+        h = self.h
+        self.assert_healthy_and_from_replica()
+        t0 = time.time()
+        h.sql_replica("STOP SLAVE")
+        self.assert_fallback_and_alert(t0, "thread stopped")
+        t1 = time.time()
+        h.sql_replica("START SLAVE")
+        self.assert_resolved(t1)
+
+    def test_2_replica_killed_pages_from_primary_and_alert(self):
+        h = self.h
+        self.assert_healthy_and_from_replica()
+        with open(h.path("replica/run/mysqld.pid")) as f:
+            pid = int(f.read().strip())
+        t0 = time.time()
+        os.kill(pid, signal.SIGKILL)
+        h.wait_for(lambda: not os.path.exists(f"/proc/{pid}"), 10, "the replica's mysqld gone")
+        self.assert_fallback_and_alert(t0, "unreachable")
+        t1 = time.time()
+        netns_hosts.run(*h.ns_cmd(h.intake, os.path.join(netns_hosts.ROOT, "ops/scale/replica.sh"), "resume",
+                                  h.path("replica"), "3307"), timeout=120)
+        self.assert_resolved(t1)
+        # What was written on the primary while the replica was down reaches it.
+        sid2, _ = h.upload(self.token, "W1", "after-" + secrets.token_hex(4))
+        h.wait_for(lambda: h.sql_replica(f"SELECT status FROM submissions WHERE id = '{sid2}'") == [["queued"]],
+                   30, "replication caught up after the restart")
+
+    def test_3_replica_lagging_pages_from_primary_and_alert(self):
+        """Seconds_Behind_Master over replica_max_lag_s (5 s here): made real with
+        MASTER_DELAY, which holds each replicated event back while its age grows."""
+        h = self.h
+        self.assert_healthy_and_from_replica()
+        h.sql_replica("STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 3600; START SLAVE")
+        try:
+            t0 = time.time()
+            sid3, _ = h.upload(self.token, "W1", "lag-" + secrets.token_hex(4))
+            delay = self.receiver.wait("replica_lag", "firing", t0, timeout=self.FIRE_WITHIN_S + 15)
+            self.assertLessEqual(delay, 5 + 2 + self.FIRE_WITHIN_S)  # the bound, `for`, a cycle or two
+            msg = self.receiver.find("replica_lag", "firing", t0)[0][1]["message"]
+            self.assertIn("reads use the primary", msg)
+            self.assertEqual(self.wd_check("replica_running").get("state"), "ok")  # running, only late
+            h.wait_for(lambda: self.served_by() == "primary", 10, "pages from the primary (replica lags)")
+            self.assertEqual(self.report_by()[0], "primary")
+            self.assertEqual(h.sql_replica(f"SELECT COUNT(*) FROM submissions WHERE id = '{sid3}'"), [["0"]])
+        finally:
+            t1 = time.time()
+            h.sql_replica("STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 0; START SLAVE")
+        self.receiver.wait("replica_lag", "resolved", t1, timeout=30)
+        self.assert_healthy_and_from_replica()
+        self.assertEqual(h.sql_replica(f"SELECT status FROM submissions WHERE id = '{sid3}'"), [["queued"]])
+
+
+@unittest.skipIf(SKIP, SKIP or "")
+class TlsNetnsTest(unittest.TestCase):
+    """A judge host reaches the intake's MariaDB over TLS. The server has a certificate
+    from a throwaway CA; the runner's account is created REQUIRE SSL, so a session without
+    TLS cannot exist. tls_mode = "verify" with the CA: connects, encrypted (Ssl_cipher of
+    our own session), and the runner judges; no TLS settings, or another CA: refused."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.h = netns_hosts.Hosts(BIN, judges=1, lease_s=4, heartbeat_s=1, tls=True)
         cls.h.__enter__()
 
     @classmethod
     def tearDownClass(cls):
         cls.h.close()
 
-    def status_seen(self, token, sid):
-        import json
-        code, body = self.h.curl(self.h.intake, f"http://127.0.0.1:8080/oj/{self.h.course}/W1/{token}.json")
-        if code != 200:
-            return code
-        return {s["id"]: s["status"] for s in json.loads(body)["submissions"]}.get(sid)
-
-    def test_pages_from_replica_fall_back_to_primary(self):
+    def ojctl_on_judge(self, cfg, *args):
         h = self.h
-        token = h.tokens[0]
-        sid, _ = h.upload(token, "W1", "replica-" + secrets.token_hex(4))
-        h.wait_for(lambda: h.sql_replica(f"SELECT status FROM submissions WHERE id = '{sid}'") == [["queued"]],
-                   30, "the upload replicated")
-        # Mark the row on the replica only (outside the binlog): what a page shows tells
-        # which server answered.
-        h.sql_replica(f"SET sql_log_bin = 0; UPDATE submissions SET status = 'cancelled' WHERE id = '{sid}'")
-        h.wait_for(lambda: self.status_seen(token, sid) == "cancelled", 10, "page served from the replica")
-        h.sql_replica("STOP SLAVE")
-        h.wait_for(lambda: self.status_seen(token, sid) == "queued", 10, "page from the primary (replica stopped)")
-        h.sql_replica("START SLAVE")
-        h.wait_for(lambda: self.status_seen(token, sid) == "cancelled", 10, "page from the replica again")
-        run_stop = netns_hosts.run(os.path.join(netns_hosts.ROOT, "ops/scale/replica.sh"), "stop", h.path("replica"))
-        self.assertEqual(run_stop.returncode, 0)
-        h.wait_for(lambda: self.status_seen(token, sid) == "queued", 15, "page from the primary (replica down)")
+        return netns_hosts.run(*h.ns_cmd(h.judge_ns(1), os.path.join(BIN, "ops/ojctl/ojctl"), "--config", cfg,
+                                         *args), check=False, timeout=30)
+
+    def variant(self, name, drop=(), add=()):
+        """The judge host's config with tls_* lines dropped or replaced."""
+        with open(self.cfg) as f:
+            lines = [line for line in f.read().splitlines() if not line.startswith(tuple(drop))]
+        i = lines.index("[database]") + 1
+        lines[i:i] = list(add)
+        path = self.h.path(f"host1/{name}.toml")
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        os.chmod(path, 0o600)
+        return path
+
+    def setUp(self):
+        self.cfg = self.h.judge_config(1)
+
+    def test_1_tls_session_is_encrypted(self):
+        r = self.ojctl_on_judge(self.cfg, "db", "status", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        st = json.loads(r.stdout)
+        self.assertEqual(st["primary"]["address"], "198.18.1.1:3306")
+        self.assertEqual(st["primary"]["tls_mode"], "verify")
+        self.assertRegex(st["primary"]["tls_cipher"], r"^[A-Z0-9_-]+$")  # e.g. TLS_AES_256_GCM_SHA384
+        text = self.ojctl_on_judge(self.cfg, "db", "status").stdout
+        self.assertIn("TLS " + st["primary"]["tls_cipher"], text)
+        # "required": encrypted without checking the certificate (no CA at hand).
+        required = self.variant("required", drop=("tls_",), add=('tls_mode = "required"',))
+        r = self.ojctl_on_judge(required, "db", "status", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotEqual(json.loads(r.stdout)["primary"]["tls_cipher"], "")
+
+    def test_2_without_tls_refused(self):
+        cases = {
+            "no TLS settings": self.variant("plain", drop=("tls_",)),
+            "another CA": self.variant("other-ca", drop=("tls_ca",),
+                                       add=(f'tls_ca = "{self.h.path("tls/other-ca.pem")}"',)),
+        }
+        for name, cfg in cases.items():
+            with self.subTest(name):
+                r = self.ojctl_on_judge(cfg, "db", "status", "--json")
+                self.assertEqual(r.returncode, 4, f"{name}: {r.stdout} {r.stderr}")  # database unavailable
+                self.assertIn("cannot connect to database", r.stderr)
+                self.assertEqual(r.stdout, "")
+        r = self.ojctl_on_judge(cases["no TLS settings"], "db", "status")
+        self.assertIn("Access denied", r.stderr)  # the server's REQUIRE SSL, not a network failure
+        r = self.ojctl_on_judge(cases["another CA"], "db", "status")
+        self.assertIn("TLS/SSL error", r.stderr)  # the server's certificate did not verify
+
+    def test_3_runner_judges_over_tls(self):
+        h = self.h
+        h.start_judge(1)
+        try:
+            sid, sha = h.upload(h.tokens[0], "W1", "tls-" + secrets.token_hex(4))
+            h.wait_for(lambda: h.sql_root(f"SELECT status FROM submissions WHERE id = '{sid}'") == [["done"]],
+                       60, "judged by the TLS judge host")
+            row = h.sql_root(f"SELECT verdict, runner_id, sha256 FROM submissions WHERE id = '{sid}'")[0]
+            self.assertEqual(row, ["accepted", "judge1:1", sha])
+            self.assertRegex(h.runner_log(1), r"database session: TLS cipher [A-Z0-9_-]+")
+        finally:
+            h.stop("runner-1")
 
 
 if __name__ == "__main__":
