@@ -247,6 +247,21 @@ Result<Config> ParseConfig(const std::string& toml_text, const std::string& base
     }
     for (auto&& [key, value] : *t) {
       std::string full = sname + "." + std::string(key.str());
+      // A sub-table [a.b] spells the flat keys a.b_*: [database.replica] host = ... is
+      // database.replica_host.
+      if (const toml::table* sub = value.as_table()) {
+        for (auto&& [subkey, subvalue] : *sub) {
+          std::string spelled = full + "." + std::string(subkey.str());
+          auto it = bindings.find(full + "_" + std::string(subkey.str()));
+          if (it == bindings.end() || subvalue.is_table()) {
+            return Status::InvalidArgument("unknown config key '" + spelled +
+                                           "' (see ops/oj.example.toml for every key)");
+          }
+          Status s = it->second(subvalue, spelled);
+          if (!s.ok()) return s;
+        }
+        continue;
+      }
       auto it = bindings.find(full);
       if (it == bindings.end()) {
         return Status::InvalidArgument("unknown config key '" + full +

@@ -83,6 +83,9 @@ TEST(ConfigTest, BadInputNamesTheKeyAndReason) {
       {"[upload]\nreceipts = 1\n", "upload.receipts"},
       {"[database]\ntls_mode = \"yes\"\n", "database.tls_mode"},
       {"[database]\ntls_mode = \"verify\"\n", "database.tls_ca"},
+      {"[database.replica]\nhots = \"x\"\n", "database.replica.hots"},
+      {"[database.replica]\nport = 0\n", "database.replica.port"},
+      {"[database.replica]\n[database.replica.more]\nx = 1\n", "database.replica.more"},
   };
   for (const BadCase& bc : cases) {
     auto c = ParseConfig(bc.toml, "/srv");
@@ -90,6 +93,22 @@ TEST(ConfigTest, BadInputNamesTheKeyAndReason) {
     EXPECT_NE(c.status().message().find(bc.must_mention), std::string::npos)
         << bc.toml << " -> " << c.status().message();
   }
+}
+
+TEST(ConfigTest, ReplicaSectionSpellsTheFlatKeys) {
+  auto nested = ParseConfig(
+      "[database]\nsocket = \"run/db.sock\"\n[database.replica]\nhost = \"198.18.0.2\"\n"
+      "port = 3307\nmax_lag_s = 5\n",
+      "/srv");
+  ASSERT_TRUE(nested.ok()) << nested.status().ToString();
+  EXPECT_EQ(nested->database.socket, "/srv/run/db.sock");
+  EXPECT_EQ(nested->database.replica_host, "198.18.0.2");
+  EXPECT_EQ(nested->database.replica_port, 3307);
+  EXPECT_EQ(nested->database.replica_max_lag_s, 5u);
+  auto flat = ParseConfig("[database]\nreplica_host = \"198.18.0.2\"\nreplica_port = 3307\n", "/srv");
+  ASSERT_TRUE(flat.ok()) << flat.status().ToString();
+  EXPECT_EQ(flat->database.replica_host, "198.18.0.2");
+  EXPECT_EQ(flat->database.replica_port, 3307);
 }
 
 TEST(ConfigTest, RelativePathsResolveAgainstTheConfigDirectory) {
