@@ -1,5 +1,6 @@
 #include "core/replica.h"
 
+#include <algorithm>
 #include <cppconn/connection.h>
 #include <cppconn/resultset.h>
 #include <cppconn/statement.h>
@@ -52,6 +53,12 @@ ReplicaState ReadReplicaState(Database& db) {
   return st;
 }
 
+std::chrono::milliseconds NextReplicaCheck(std::chrono::milliseconds previous,
+                                           std::chrono::milliseconds base, bool reachable) {
+  if (reachable || previous < base) return base;
+  return std::min(previous * 2, base * 8);
+}
+
 ReadRouter::ReadRouter(Database* primary, const DatabaseConfig& cfg,
                        std::chrono::milliseconds check_every, Clock clock)
     : primary_(primary),
@@ -70,8 +77,10 @@ Database& ReadRouter::ForRead() {
   if (!replica_) return *primary_;
   auto now = clock_();
   if (now >= next_check_) {
-    next_check_ = now + check_every_;
-    reason_ = ReplicaUnusableReason(ReadReplicaState(*replica_), max_lag_s_);
+    ReplicaState state = ReadReplicaState(*replica_);
+    delay_ = NextReplicaCheck(delay_, check_every_, state.reachable);
+    next_check_ = now + delay_;
+    reason_ = ReplicaUnusableReason(state, max_lag_s_);
     use_replica_ = reason_.empty();
   }
   return use_replica_ ? *replica_ : *primary_;

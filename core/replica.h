@@ -36,6 +36,13 @@ std::string ReplicaUnusableReason(const ReplicaState& s, uint32_t max_lag_s);
 // CLIENT on MySQL). Unreachable or refused: reachable = false and error, never a Status.
 ReplicaState ReadReplicaState(Database& db);
 
+// Pure: how long until the router looks at the replica again. A reachable replica (used or
+// lagging) is re-checked every `base`; an unreachable one backs off, doubling up to 8 x
+// base, because a replica host that drops packets costs the request that checks it a full
+// connect timeout.
+std::chrono::milliseconds NextReplicaCheck(std::chrono::milliseconds previous,
+                                           std::chrono::milliseconds base, bool reachable);
+
 // Chooses the database for reads, re-checking the replica at most every check_every.
 class ReadRouter {
  public:
@@ -54,6 +61,7 @@ class ReadRouter {
   std::unique_ptr<Database> replica_;
   uint32_t max_lag_s_;
   std::chrono::milliseconds check_every_;
+  std::chrono::milliseconds delay_{0};  // the current re-check delay (backs off when down)
   Clock clock_;
   std::chrono::steady_clock::time_point next_check_{};
   bool use_replica_ = false;

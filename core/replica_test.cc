@@ -61,6 +61,23 @@ TEST(ReplicaTest, ConfigCopiesCredentialsAndNeedsAHost) {
   EXPECT_TRUE(r->socket.empty());
 }
 
+TEST(ReplicaTest, UnreachableReplicaIsRecheckedWithBackoff) {
+  using ms = std::chrono::milliseconds;
+  struct Case {
+    ms previous;
+    bool reachable;
+    ms want;
+  } cases[] = {
+      {ms(0), false, ms(1000)},      {ms(1000), false, ms(2000)},  {ms(2000), false, ms(4000)},
+      {ms(4000), false, ms(8000)},   {ms(8000), false, ms(8000)},   {ms(8000), true, ms(1000)},
+      {ms(0), true, ms(1000)},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(NextReplicaCheck(c.previous, ms(1000), c.reachable), c.want)
+        << c.previous.count() << " " << c.reachable;
+  }
+}
+
 TEST(ReplicaTest, RouterFallsBackToThePrimaryWhenTheReplicaIsDown) {
   DatabaseConfig p;
   p.replica_host = "127.0.0.1";

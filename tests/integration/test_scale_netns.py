@@ -247,10 +247,15 @@ class ReplicaNetnsTest(unittest.TestCase):
         self.assertIn(self.sid, html)
         return status, "cancelled" in html.lower()
 
-    def served_by(self):
+    def served_by(self, strict=True):
+        """Which server answered the JSON and the HTML page. While workers switch over (each
+        re-checks the replica on its own schedule, backing off while it is unreachable) the
+        two may come from different workers: strict=False then says None instead of failing."""
         status, html_cancelled = self.page()
         self.assertIn(status, ("cancelled", "queued"))
-        self.assertEqual(html_cancelled, status == "cancelled", "HTML and JSON read different servers")
+        if html_cancelled != (status == "cancelled"):
+            self.assertFalse(strict, "HTML and JSON read different servers")
+            return None
         return "replica" if status == "cancelled" else "primary"
 
     def report_by(self):
@@ -272,7 +277,7 @@ class ReplicaNetnsTest(unittest.TestCase):
         h = self.h
         h.wait_for(lambda: self.wd_check("replica_running").get("state") == "ok"
                    and self.wd_check("replica_lag").get("observation") == "ok", 30, "watchdog sees a healthy replica")
-        h.wait_for(lambda: self.served_by() == "replica", 10, "pages served from the replica")
+        h.wait_for(lambda: self.served_by(strict=False) == "replica", 20, "pages served from the replica")
         where, err = self.report_by()
         self.assertEqual(where, "replica", err)
         self.assertNotIn("reading from the primary", err)
@@ -282,7 +287,7 @@ class ReplicaNetnsTest(unittest.TestCase):
 
     def assert_fallback_and_alert(self, since, reason_has):
         h = self.h
-        h.wait_for(lambda: self.served_by() == "primary", 10, "pages served from the primary")
+        h.wait_for(lambda: self.served_by(strict=False) == "primary", 10, "pages served from the primary")
         pages_after = time.time() - since
         for _ in range(5):  # every page, not just the first, answers 200 from the primary
             self.assertEqual(self.served_by(), "primary")
