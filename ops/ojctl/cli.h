@@ -72,5 +72,7 @@ void AddRosterCommands(CLI::App& app, Cli& cli);      // roster, token
 void AddSubmissionCommands(CLI::App& app, Cli& cli);  // sub, queue, rejudge, cancel, scores
 void AddOpsCommands(CLI::App& app, Cli& cli);         // db, nginx, check
 void AddReceiptCommands(CLI::App& app, Cli& cli);     // receipt init|rotate|verify
+// outages, module extend|set-grace. REQUIRES: AddCourseCommands ran (adds to `module`).
+void AddOutageCommands(CLI::App& app, Cli& cli);
 
 }  // namespace oj::ctl
