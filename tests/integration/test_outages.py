@@ -140,9 +140,9 @@ class OutageLedgerTest(unittest.TestCase):
             ojtest.wait_for(lambda: cls.healthz() == 503, timeout=15, what="/healthz 503")
             cls.refused = cls.upload(cls.tokens[0], "L", os.urandom(1000))
             cls.t_refused = time.time()
+            time.sleep(max(0.0, cls.t_down + OUTAGE_S - time.time()))  # the outage's length
             cls.journal_while_down = cls.read_journal("refusals.journal")
             cls.minutes_journal_while_down = cls.read_journal("minutes.journal")
-            time.sleep(max(0.0, cls.t_down + OUTAGE_S - time.time()))  # the outage's length
         finally:
             cls.t_start_req = time.time()
             cls.stack.up()  # starts what is not running: MariaDB (and watchdog, runner)
@@ -155,12 +155,15 @@ class OutageLedgerTest(unittest.TestCase):
 
     @classmethod
     def read_journal(cls, name):
-        path = os.path.join(cls.stack.var, "storage", "ledger", name)
-        try:
-            with open(path) as f:
-                return f.read()
-        except OSError:
-            return ""
+        """The journal and the part an import took before the database went away."""
+        text = ""
+        for suffix in ("", ".importing"):
+            try:
+                with open(os.path.join(cls.stack.var, "storage", "ledger", name + suffix)) as f:
+                    text += f.read()
+            except OSError:
+                pass
+        return text
 
     @classmethod
     def module_deadline(cls, code):
