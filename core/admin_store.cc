@@ -119,8 +119,8 @@ Result<std::vector<ModuleListRow>> ListModules(Database& db, const std::string& 
   Status s = db.Run("list modules", [&] {
     auto& st = db.Prepare(
         "SELECT m.code, m.title, m.opens_at, m.deadline, m.late_until, m.closed, "
-        "m.size_limit_bytes, m.judge_dir, m.supersede, m.grace_policy FROM modules m JOIN courses c ON "
-        "c.id = m.course_id WHERE c.code = ? ORDER BY m.code");
+        "m.size_limit_bytes, m.judge_dir, m.supersede, m.grace_policy FROM modules m "
+        "JOIN courses c ON c.id = m.course_id WHERE c.code = ? ORDER BY m.code");
     st.setString(1, course);
     std::unique_ptr<sql::ResultSet> rs(st.executeQuery());
     while (rs->next()) {

@@ -137,7 +137,7 @@ struct WatchdogConfig {
 // local journals may grow while the database is down. See docs/operations.md.
 struct LedgerConfig {
   uint64_t journal_max_bytes = 16ull << 20;  // per journal file; further records are dropped
-  double probe_fail_percent = 0.0;  // minute unavailable when failed probes > this % (0: any)
+  double probe_fail_percent = 0.0;   // minute unavailable when failed probes > this % (0: any)
   double upload_5xx_percent = 50.0;  // ... or when /upload 5xx answers >= this % of uploads
   uint32_t upload_min_requests = 3;  // ... counted only with at least this many uploads
 };
@@ -147,7 +147,7 @@ struct LedgerConfig {
 struct GraceConfig {
   uint32_t window_s = 86400;      // a deadline up to this long after an incident gets grace
   uint32_t settle_s = 60;         // an incident is over once intake is back this long
-  uint32_t late_accept_s = 3600;  // refused before the deadline: first upload this long after is on time; 0 = off
+  uint32_t late_accept_s = 3600;  // refused earlier: first upload this long past it on time; 0=off
 };
 
 struct LogConfig {

@@ -62,9 +62,12 @@ std::optional<GracePolicy> ParseGracePolicy(std::string_view s) {
 
 const char* GracePolicyName(GracePolicy p) {
   switch (p) {
-    case GracePolicy::kOff: return "off";
-    case GracePolicy::kSuggest: return "suggest";
-    case GracePolicy::kAuto: return "auto";
+    case GracePolicy::kOff:
+      return "off";
+    case GracePolicy::kSuggest:
+      return "suggest";
+    case GracePolicy::kAuto:
+      return "auto";
   }
   return "?";
 }

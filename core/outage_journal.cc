@@ -88,9 +88,8 @@ std::optional<MinuteSample> ParseMinute(std::string_view line) {
   if (f.size() != 6 || f[0] != "M") return std::nullopt;
   MinuteSample m;
   if (!ToInt(f[1], &m.minute) || m.minute <= 0 || !ToInt(f[2], &m.probes) ||
-      !ToInt(f[3], &m.probes_failed) || !ToInt(f[4], &m.uploads) ||
-      !ToInt(f[5], &m.uploads_5xx) || m.probes_failed > m.probes ||
-      m.uploads_5xx > m.uploads) {
+      !ToInt(f[3], &m.probes_failed) || !ToInt(f[4], &m.uploads) || !ToInt(f[5], &m.uploads_5xx) ||
+      m.probes_failed > m.probes || m.uploads_5xx > m.uploads) {
     return std::nullopt;
   }
   return m;
@@ -111,7 +110,8 @@ Status AppendJournal(const std::string& dir, const char* name, std::string_view 
     }
     if (!fd.valid()) return Status::Unavailable(Errno("open " + path));
     if (!Lock(fd.get(), LOCK_SH)) return Status::Internal(Errno("flock " + path));
-    struct stat mine {}, named {};
+    struct stat mine {
+    }, named{};
     if (::fstat(fd.get(), &mine) != 0) return Status::Internal(Errno("fstat " + path));
     if (::stat(path.c_str(), &named) != 0 || named.st_ino != mine.st_ino ||
         named.st_dev != mine.st_dev) {
@@ -124,8 +124,7 @@ Status AppendJournal(const std::string& dir, const char* name, std::string_view 
     // One write on an O_APPEND descriptor: lines of concurrent writers never interleave.
     ssize_t n = ::write(fd.get(), text.data(), text.size());
     if (n != static_cast<ssize_t>(text.size())) {
-      return Status::Unavailable(n < 0 ? Errno("append to " + path)
-                                       : "short append to " + path);
+      return Status::Unavailable(n < 0 ? Errno("append to " + path) : "short append to " + path);
     }
     return Status::Ok();
   }

@@ -103,9 +103,8 @@ TEST_F(JournalFilesTest, ImportTakesEverythingOnceAndKeepsItWhenTheImportFails) 
   ASSERT_TRUE(AppendJournal(d, kMinutesJournal, "M 1 1 0 0 0", 1 << 20).ok());
   ASSERT_TRUE(AppendJournal(d, kMinutesJournal, "M 2 1 1 0 0", 1 << 20).ok());
   // The database is down: nothing is lost, and new records still go in.
-  Status down = ImportJournal(d, kMinutesJournal, 1 << 20, [](auto&) {
-    return Status::Unavailable("database down");
-  });
+  Status down = ImportJournal(d, kMinutesJournal, 1 << 20,
+                              [](auto&) { return Status::Unavailable("database down"); });
   EXPECT_EQ(down.code(), Status::Code::kUnavailable);
   ASSERT_TRUE(AppendJournal(d, kMinutesJournal, "M 3 1 1 0 0", 1 << 20).ok());
   std::vector<std::string> got;

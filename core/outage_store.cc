@@ -125,7 +125,8 @@ Result<LedgerMinutes> LoadLedgerMinutes(Database& db, SysTime since) {
   Status s = db.Run("load outage minutes", [&] {
     auto& st = db.Prepare(
         "SELECT minute, probes, probes_failed, uploads, uploads_5xx FROM outage_minutes "
-        "WHERE minute >= ? AND (probes_failed > 0 OR uploads_5xx > 0) ORDER BY minute LIMIT 100000");
+        "WHERE minute >= ? AND (probes_failed > 0 OR uploads_5xx > 0) ORDER BY minute LIMIT "
+        "100000");
     st.setString(1, FormatDbTime(since));
     std::unique_ptr<sql::ResultSet> rs(st.executeQuery());
     while (rs->next()) {
@@ -264,8 +265,8 @@ Result<bool> RecordGraceSuggestion(Database& db, uint32_t module_id, const Incid
 }
 
 Result<std::optional<Extension>> ExtendModuleDeadline(Database& db, const std::string& course,
-                                                      const std::string& module,
-                                                      uint32_t minutes, const std::string& actor,
+                                                      const std::string& module, uint32_t minutes,
+                                                      const std::string& actor,
                                                       const std::optional<Incident>& incident) {
   if (minutes == 0 || minutes > 525600) {
     return Status::InvalidArgument("--minutes must be between 1 and 525600 (a year)");

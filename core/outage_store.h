@@ -89,8 +89,8 @@ struct Extension {
 // already applied to this module. NotFound for an unknown course/module;
 // InvalidArgument for minutes outside 1..525600.
 Result<std::optional<Extension>> ExtendModuleDeadline(Database& db, const std::string& course,
-                                                      const std::string& module,
-                                                      uint32_t minutes, const std::string& actor,
+                                                      const std::string& module, uint32_t minutes,
+                                                      const std::string& actor,
                                                       const std::optional<Incident>& incident);
 
 // NotFound for an unknown course/module.

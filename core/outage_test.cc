@@ -27,14 +27,14 @@ TEST(OutageTest, MinuteUnavailableTable) {
     double probe_pct;
     bool unavailable;
   } cases[] = {
-      {{kM, 12, 0, 0, 0}, 0.0, false},    // all probes fine, no uploads
-      {{kM, 12, 1, 0, 0}, 0.0, true},     // one failed probe: any failure counts by default
-      {{kM, 12, 1, 0, 0}, 10.0, false},   // 8.3 % is not over 10 %
-      {{kM, 12, 2, 0, 0}, 10.0, true},    // 16.7 % is
-      {{kM, 0, 0, 0, 0}, 0.0, false},     // no observation at all
-      {{kM, 12, 0, 4, 2}, 0.0, true},     // half the uploads 5xx (>= 50 %)
-      {{kM, 12, 0, 4, 1}, 0.0, false},    // a quarter
-      {{kM, 12, 0, 2, 2}, 0.0, false},    // too few uploads to judge (< 3)
+      {{kM, 12, 0, 0, 0}, 0.0, false},   // all probes fine, no uploads
+      {{kM, 12, 1, 0, 0}, 0.0, true},    // one failed probe: any failure counts by default
+      {{kM, 12, 1, 0, 0}, 10.0, false},  // 8.3 % is not over 10 %
+      {{kM, 12, 2, 0, 0}, 10.0, true},   // 16.7 % is
+      {{kM, 0, 0, 0, 0}, 0.0, false},    // no observation at all
+      {{kM, 12, 0, 4, 2}, 0.0, true},    // half the uploads 5xx (>= 50 %)
+      {{kM, 12, 0, 4, 1}, 0.0, false},   // a quarter
+      {{kM, 12, 0, 2, 2}, 0.0, false},   // too few uploads to judge (< 3)
       {{kM, 12, 0, 3, 3}, 0.0, true},
   };
   for (const Case& c : cases) {
@@ -60,21 +60,49 @@ TEST(OutageTest, MergeIncidentsTable) {
   } cases[] = {
       {"nothing", {}, kM + 5, At(kM + 5), 60, {}},
       {"healthy minutes only", {Up(kM), Up(kM + 1)}, kM + 1, At(kM + 2), 60, {}},
-      {"one minute, seen again and settled", {Down(kM)}, kM + 1, At(kM + 2), 60,
+      {"one minute, seen again and settled",
+       {Down(kM)},
+       kM + 1,
+       At(kM + 2),
+       60,
        {{kM, kM + 1, true}}},
-      {"one minute, seen again but not settled", {Down(kM)}, kM + 1, At(kM + 1, 30), 60,
+      {"one minute, seen again but not settled",
+       {Down(kM)},
+       kM + 1,
+       At(kM + 1, 30),
+       60,
        {{kM, kM + 1, false}}},
       {"settle 5 s", {Down(kM)}, kM + 1, At(kM + 1, 5), 5, {{kM, kM + 1, true}}},
-      {"ongoing: nothing seen after it", {Down(kM), Down(kM + 1)}, kM + 1, At(kM + 3), 60,
+      {"ongoing: nothing seen after it",
+       {Down(kM), Down(kM + 1)},
+       kM + 1,
+       At(kM + 3),
+       60,
        {{kM, kM + 2, false}}},
-      {"consecutive minutes merge, order does not matter", {Down(kM + 2), Down(kM), Down(kM + 1)},
-       kM + 3, At(kM + 4), 60, {{kM, kM + 3, true}}},
-      {"a healthy minute splits incidents", {Down(kM), Up(kM + 1), Down(kM + 2)}, kM + 3,
-       At(kM + 5), 60, {{kM, kM + 1, true}, {kM + 2, kM + 3, true}}},
-      {"a minute without a sample splits too", {Down(kM), Down(kM + 2)}, kM + 3, At(kM + 5), 60,
+      {"consecutive minutes merge, order does not matter",
+       {Down(kM + 2), Down(kM), Down(kM + 1)},
+       kM + 3,
+       At(kM + 4),
+       60,
+       {{kM, kM + 3, true}}},
+      {"a healthy minute splits incidents",
+       {Down(kM), Up(kM + 1), Down(kM + 2)},
+       kM + 3,
+       At(kM + 5),
+       60,
+       {{kM, kM + 1, true}, {kM + 2, kM + 3, true}}},
+      {"a minute without a sample splits too",
+       {Down(kM), Down(kM + 2)},
+       kM + 3,
+       At(kM + 5),
+       60,
        {{kM, kM + 1, true}, {kM + 2, kM + 3, true}}},
       {"a minute journaled twice keeps its larger counts",
-       {{kM, 3, 0, 0, 0}, {kM, 6, 2, 0, 0}}, kM + 1, At(kM + 2), 60, {{kM, kM + 1, true}}},
+       {{kM, 3, 0, 0, 0}, {kM, 6, 2, 0, 0}},
+       kM + 1,
+       At(kM + 2),
+       60,
+       {{kM, kM + 1, true}}},
       {"no latest minute known", {Down(kM)}, std::nullopt, At(kM + 9), 60, {{kM, kM + 1, false}}},
   };
   for (const Case& c : cases) {
@@ -118,12 +146,12 @@ TEST(OutageTest, DecideGraceTable) {
        GraceAction::kExtend},
       {"deadline exactly at its start", GracePolicy::kSuggest, At(kM), false, over, false,
        GraceAction::kSuggest},
-      {"deadline before the incident", GracePolicy::kAuto, At(kM) - seconds(1), false, over,
-       false, GraceAction::kNone},
-      {"deadline exactly at the window's end", GracePolicy::kSuggest,
-       At(kM + 3) + seconds(window), false, over, false, GraceAction::kSuggest},
-      {"deadline past the window", GracePolicy::kSuggest, At(kM + 3) + seconds(window + 1),
-       false, over, false, GraceAction::kNone},
+      {"deadline before the incident", GracePolicy::kAuto, At(kM) - seconds(1), false, over, false,
+       GraceAction::kNone},
+      {"deadline exactly at the window's end", GracePolicy::kSuggest, At(kM + 3) + seconds(window),
+       false, over, false, GraceAction::kSuggest},
+      {"deadline past the window", GracePolicy::kSuggest, At(kM + 3) + seconds(window + 1), false,
+       over, false, GraceAction::kNone},
       {"incident not over yet", GracePolicy::kAuto, At(kM + 13), false, ongoing, false,
        GraceAction::kNone},
       {"already decided: never twice", GracePolicy::kAuto, At(kM + 13), false, over, true,
@@ -148,17 +176,16 @@ TEST(OutageTest, DecideLateAcceptTable) {
     uint32_t grace_s;
     bool on_time;
   } cases[] = {
-      {"refused before, first upload 1 min after the deadline", deadline + minutes(1),
-       At(kM + 9), false, grace, true},
+      {"refused before, first upload 1 min after the deadline", deadline + minutes(1), At(kM + 9),
+       false, grace, true},
       {"refused long before, still the first upload since", deadline + minutes(1), At(kM - 100),
        false, grace, true},
       {"at the end of the grace", deadline + seconds(grace), At(kM + 9), false, grace, true},
       {"past the grace", deadline + seconds(grace + 1), At(kM + 9), false, grace, false},
-      {"stored something since the refusal", deadline + minutes(1), At(kM + 9), true, grace,
-       false},
+      {"stored something since the refusal", deadline + minutes(1), At(kM + 9), true, grace, false},
       {"never refused", deadline + minutes(1), std::nullopt, false, grace, false},
-      {"refused exactly at the deadline is not before it", deadline + minutes(1), deadline,
-       false, grace, false},
+      {"refused exactly at the deadline is not before it", deadline + minutes(1), deadline, false,
+       grace, false},
       {"before the deadline: on time anyway, nothing to mark", deadline - minutes(1), At(kM + 5),
        false, grace, false},
       {"late accept off", deadline + minutes(1), At(kM + 9), false, 0, false},

@@ -26,13 +26,15 @@ int ListOutages(Cli& cli, const OutageOptions& o) {
     if (slash == std::string::npos) return BadInput("--module takes COURSE/MODULE");
     course = o.module.substr(0, slash);
     module = o.module.substr(slash + 1);
-    if (!IsValidCode(course) || !IsValidCode(module)) return BadInput("--module takes COURSE/MODULE");
+    if (!IsValidCode(course) || !IsValidCode(module))
+      return BadInput("--module takes COURSE/MODULE");
   }
   auto since = ParseTimeOption("--since", o.since);
   if (!since.ok()) return Fail(since.status());
   // What the pool and the watchdog journaled while the database was down; the
   // watchdog imports it every cycle, this only makes the listing current.
-  auto imported = ImportLedgerJournals(cli.db(), LedgerDir(cli.cfg), cli.cfg.ledger.journal_max_bytes);
+  auto imported =
+      ImportLedgerJournals(cli.db(), LedgerDir(cli.cfg), cli.cfg.ledger.journal_max_bytes);
   if (!imported.ok()) {
     if (imported.status().code() == Status::Code::kUnavailable) return Fail(imported.status());
     std::cerr << "ojctl: warning: journals not imported: " << imported.status().message() << "\n";
@@ -50,9 +52,12 @@ int ListOutages(Cli& cli, const OutageOptions& o) {
     auto counts = CountRefusals(cli.db(), i.start(), i.end(), course, module);
     if (!counts.ok()) return Fail(counts.status());
     const char* state = i.over ? "over" : "ongoing";
-    j.push_back({{"start", FormatIso8601(i.start())}, {"end", FormatIso8601(i.end())},
-                 {"minutes_lost", i.minutes()}, {"refused_attempts", counts->attempts},
-                 {"affected_tokens", counts->tokens}, {"state", state}});
+    j.push_back({{"start", FormatIso8601(i.start())},
+                 {"end", FormatIso8601(i.end())},
+                 {"minutes_lost", i.minutes()},
+                 {"refused_attempts", counts->attempts},
+                 {"affected_tokens", counts->tokens},
+                 {"state", state}});
     rows.push_back({HhMm(i.start()), HhMm(i.end()), std::to_string(i.minutes()),
                     std::to_string(counts->attempts), std::to_string(counts->tokens), state});
   }
@@ -73,7 +78,9 @@ int Extend(Cli& cli, const std::string& course, const std::string& module, int m
   if (!e.ok()) return Fail(e.status());
   const Extension& x = **e;  // without an incident an extension always happens
   if (cli.json) {
-    std::cout << nlohmann::json{{"course", course}, {"module", module}, {"minutes", minutes},
+    std::cout << nlohmann::json{{"course", course},
+                                {"module", module},
+                                {"minutes", minutes},
                                 {"old_deadline", FormatIso8601(x.old_deadline)},
                                 {"deadline", FormatIso8601(x.new_deadline)},
                                 {"late_cleared", x.late_cleared}}
@@ -108,8 +115,9 @@ void AddOutageCommands(CLI::App& app, Cli& cli) {
   auto oo = std::make_shared<OutageOptions>();
   outages->add_option("--module", oo->module,
                       "COURSE/MODULE: count only that module's refused uploads");
-  outages->add_option("--since", oo->since,
-                      "incidents ending after this time (default now-7d): now-2h, \"YYYY-MM-DD HH:MM\"...");
+  outages->add_option(
+      "--since", oo->since,
+      "incidents ending after this time (default now-7d): now-2h, \"YYYY-MM-DD HH:MM\"...");
   outages->callback([&cli, oo] { cli.run = [&cli, oo] { return ListOutages(cli, *oo); }; });
 
   CLI::App* module = app.get_subcommand("module");
@@ -131,8 +139,9 @@ void AddOutageCommands(CLI::App& app, Cli& cli) {
 
   auto ga = std::make_shared<ModuleArgs>();
   auto* grace = module->add_subcommand(
-      "set-grace", "after an outage before the deadline: off, suggest (message, default) or auto "
-                   "(extend by the minutes lost)");
+      "set-grace",
+      "after an outage before the deadline: off, suggest (message, default) or auto "
+      "(extend by the minutes lost)");
   grace->add_option("course", ga->course, "course code")->required();
   grace->add_option("module", ga->module, "module code")->required();
   grace->add_option("policy", ga->policy, "off | suggest | auto")->required();

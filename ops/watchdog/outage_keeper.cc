@@ -37,8 +37,8 @@ std::vector<Alert> OutageKeeper::Cycle(bool probe_ok, const std::optional<HttpCo
     current_.uploads_5xx += static_cast<uint32_t>(http->upload_server_errors);
   }
   // The running counts of this minute; a later line of the same minute supersedes it.
-  Status s = AppendJournal(dir_, kMinutesJournal, EncodeMinute(current_),
-                           cfg_.ledger.journal_max_bytes);
+  Status s =
+      AppendJournal(dir_, kMinutesJournal, EncodeMinute(current_), cfg_.ledger.journal_max_bytes);
   if (!s.ok()) spdlog::error("outage ledger: minute not journaled: {}", s.message());
 
   auto imported = ImportLedgerJournals(db_, dir_, cfg_.ledger.journal_max_bytes);
@@ -67,8 +67,8 @@ std::vector<Alert> OutageKeeper::DecideGrace(SysTime now, const std::string& hos
     last_error_ = minutes.status().message();
     return out;
   }
-  auto incidents = MergeIncidents(minutes->with_failures, cfg_.ledger, minutes->latest_minute,
-                                  now, cfg_.grace.settle_s);
+  auto incidents = MergeIncidents(minutes->with_failures, cfg_.ledger, minutes->latest_minute, now,
+                                  cfg_.grace.settle_s);
   std::erase_if(incidents, [](const Incident& i) { return !i.over; });
   if (incidents.empty()) return out;
   auto decided = LoadGraceDecisions(db_, since - std::chrono::hours(1));
@@ -83,8 +83,12 @@ std::vector<Alert> OutageKeeper::DecideGrace(SysTime now, const std::string& hos
   }
   for (const Incident& inc : incidents) {
     for (const GraceModule& m : *modules) {
-      GraceInput in{m.policy, m.deadline, m.closed, inc,
-                    decided->count({m.id, inc.start_minute}) > 0, cfg_.grace.window_s};
+      GraceInput in{m.policy,
+                    m.deadline,
+                    m.closed,
+                    inc,
+                    decided->count({m.id, inc.start_minute}) > 0,
+                    cfg_.grace.window_s};
       GraceAction action = oj::DecideGrace(in);
       if (action == GraceAction::kNone) continue;
       std::string target = m.course + "/" + m.code;
@@ -100,10 +104,10 @@ std::vector<Alert> OutageKeeper::DecideGrace(SysTime now, const std::string& hos
         }
         if (!*recorded) continue;  // another watchdog sent it
         auto refused = CountRefusals(db_, inc.start(), inc.end(), m.course, m.code);
-        std::string counts =
-            refused.ok() ? ", " + std::to_string(refused->attempts) + " refused uploads from " +
-                               std::to_string(refused->tokens) + " tokens"
-                         : "";
+        std::string counts = refused.ok() ? ", " + std::to_string(refused->attempts) +
+                                                " refused uploads from " +
+                                                std::to_string(refused->tokens) + " tokens"
+                                          : "";
         a.state = "suggest";
         a.detail = target + ": intake was unavailable for " + FormatMinutesLost(inc.minutes()) +
                    " (" + Span(inc) + counts + ") near its deadline " +
