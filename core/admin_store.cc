@@ -119,8 +119,8 @@ Result<std::vector<ModuleListRow>> ListModules(Database& db, const std::string& 
   Status s = db.Run("list modules", [&] {
     auto& st = db.Prepare(
         "SELECT m.code, m.title, m.opens_at, m.deadline, m.late_until, m.closed, "
-        "m.size_limit_bytes, m.judge_dir, m.supersede FROM modules m JOIN courses c ON "
-        "c.id = m.course_id WHERE c.code = ? ORDER BY m.code");
+        "m.size_limit_bytes, m.judge_dir, m.supersede, m.grace_policy FROM modules m "
+        "JOIN courses c ON c.id = m.course_id WHERE c.code = ? ORDER BY m.code");
     st.setString(1, course);
     std::unique_ptr<sql::ResultSet> rs(st.executeQuery());
     while (rs->next()) {
@@ -134,6 +134,7 @@ Result<std::vector<ModuleListRow>> ListModules(Database& db, const std::string& 
       m.size_limit_bytes = rs->getUInt64(7);
       m.judge_dir = rs->getString(8);
       m.supersede = rs->getBoolean(9);
+      m.grace_policy = rs->getString(10);
       out.push_back(std::move(m));
     }
     return Status::Ok();

@@ -57,6 +57,7 @@ struct ModuleListRow {
   uint64_t size_limit_bytes = 0;
   std::string judge_dir;
   bool supersede = true;
+  std::string grace_policy = "suggest";  // off | suggest | auto (outage grace, issue 10)
 };
 Result<std::vector<ModuleListRow>> ListModules(Database& db, const std::string& course);
 

@@ -172,6 +172,13 @@ std::map<std::string, Setter> Bindings(Config& c) {
   b["watchdog.delivery_timeout_ms"] = IntSetter(&c.watchdog.delivery_timeout_ms, 100);
   b["watchdog.action_command"] = StringSetter(&c.watchdog.action_command);
   b["watchdog.action_cooldown_s"] = IntSetter(&c.watchdog.action_cooldown_s, 0);
+  b["ledger.journal_max_bytes"] = IntSetter(&c.ledger.journal_max_bytes, 4096);
+  b["ledger.probe_fail_percent"] = DoubleSetter(&c.ledger.probe_fail_percent);
+  b["ledger.upload_5xx_percent"] = DoubleSetter(&c.ledger.upload_5xx_percent);
+  b["ledger.upload_min_requests"] = IntSetter(&c.ledger.upload_min_requests, 1);
+  b["grace.window_s"] = IntSetter(&c.grace.window_s, 0);
+  b["grace.settle_s"] = IntSetter(&c.grace.settle_s, 0);
+  b["grace.late_accept_s"] = IntSetter(&c.grace.late_accept_s, 0);
   b["log.level"] = StringSetter(&c.log.level);
   return b;
 }
@@ -219,6 +226,11 @@ Status ValidateConfig(const Config& c) {
       return Status::InvalidArgument("config key 'server.archive_allow' holds a bad address '" +
                                      a + "'");
     }
+  }
+  if (c.ledger.probe_fail_percent >= 100.0 || c.ledger.upload_5xx_percent > 100.0) {
+    return Status::InvalidArgument(
+        "config keys 'ledger.probe_fail_percent' (< 100) and 'ledger.upload_5xx_percent' "
+        "(<= 100) are percentages");
   }
   if (!c.runner.archive_url.empty() && c.runner.archive_url.rfind("http://", 0) != 0) {
     return Status::InvalidArgument("config key 'runner.archive_url' must start with http:// "

@@ -140,6 +140,23 @@ struct WatchdogConfig {
   uint32_t action_cooldown_s = 600;     // per check, between two action runs
 };
 
+// The outage ledger (issue 10): what makes a minute "unavailable" and how big the
+// local journals may grow while the database is down. See docs/operations.md.
+struct LedgerConfig {
+  uint64_t journal_max_bytes = 16ull << 20;  // per journal file; further records are dropped
+  double probe_fail_percent = 0.0;   // minute unavailable when failed probes > this % (0: any)
+  double upload_5xx_percent = 50.0;  // ... or when /upload 5xx answers >= this % of uploads
+  uint32_t upload_min_requests = 3;  // ... counted only with at least this many uploads
+};
+
+// Grace after an outage (issue 10): per-module policy off | suggest | auto lives in
+// the database (`ojctl module set-grace`); these are the distances.
+struct GraceConfig {
+  uint32_t window_s = 86400;      // a deadline up to this long after an incident gets grace
+  uint32_t settle_s = 60;         // an incident is over once intake is back this long
+  uint32_t late_accept_s = 3600;  // refused earlier: first upload this long past it on time; 0=off
+};
+
 struct LogConfig {
   std::string level = "info";  // trace, debug, info, warn, error
 };
@@ -153,6 +170,8 @@ struct Config {
   RateConfig rate;
   RunnerConfig runner;
   WatchdogConfig watchdog;
+  LedgerConfig ledger;
+  GraceConfig grace;
   LogConfig log;
   std::string source_path;  // the file this came from (empty for defaults)
 };

@@ -47,6 +47,13 @@ TEST(ConfigTest, ExampleFileHasExactlyTheDefaults) {
   EXPECT_EQ(a.watchdog.delivery_timeout_ms, b.watchdog.delivery_timeout_ms);
   EXPECT_EQ(a.watchdog.action_command, b.watchdog.action_command);
   EXPECT_EQ(a.watchdog.action_cooldown_s, b.watchdog.action_cooldown_s);
+  EXPECT_EQ(a.ledger.journal_max_bytes, b.ledger.journal_max_bytes);
+  EXPECT_DOUBLE_EQ(a.ledger.probe_fail_percent, b.ledger.probe_fail_percent);
+  EXPECT_DOUBLE_EQ(a.ledger.upload_5xx_percent, b.ledger.upload_5xx_percent);
+  EXPECT_EQ(a.ledger.upload_min_requests, b.ledger.upload_min_requests);
+  EXPECT_EQ(a.grace.window_s, b.grace.window_s);
+  EXPECT_EQ(a.grace.settle_s, b.grace.settle_s);
+  EXPECT_EQ(a.grace.late_accept_s, b.grace.late_accept_s);
   EXPECT_EQ(a.log.level, b.log.level);
 }
 
@@ -86,6 +93,9 @@ TEST(ConfigTest, BadInputNamesTheKeyAndReason) {
       {"[database.replica]\nhots = \"x\"\n", "database.replica.hots"},
       {"[database.replica]\nport = 0\n", "database.replica.port"},
       {"[database.replica]\n[database.replica.more]\nx = 1\n", "database.replica.more"},
+      {"[ledger]\nprobe_fail_percent = 100.0\n", "ledger.probe_fail_percent"},
+      {"[ledger]\njournal_max_bytes = 10\n", "ledger.journal_max_bytes"},
+      {"[grace]\nlate_accept_s = -1\n", "grace.late_accept_s"},
   };
   for (const BadCase& bc : cases) {
     auto c = ParseConfig(bc.toml, "/srv");

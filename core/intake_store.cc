@@ -148,7 +148,8 @@ Result<std::optional<ExistingSubmission>> InsertSubmission(
     }
     auto& ins = db.Prepare(
         "INSERT INTO submissions (id, student_id, module_id, received_at, size_bytes, sha256, "
-        "storage_key, late, status, client_ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)");
+        "storage_key, late, status, client_ip, on_time_refused_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)");
     ins.setString(1, s.id);
     ins.setUInt(2, s.student_id);
     ins.setUInt(3, s.module_id);
@@ -158,6 +159,11 @@ Result<std::optional<ExistingSubmission>> InsertSubmission(
     ins.setString(7, s.storage_key);
     ins.setBoolean(8, s.late);
     ins.setString(9, s.client_ip);
+    if (s.on_time_refused_at) {
+      ins.setString(10, FormatDbTime(*s.on_time_refused_at));
+    } else {
+      ins.setNull(10, 0);
+    }
     ins.executeUpdate();
     return Status::Ok();
   });

@@ -56,6 +56,8 @@ struct NewSubmission {
   bool late = false;
   std::string client_ip;
   bool supersede = true;  // older queued submissions of the same student and module
+  // Accepted as on time after the deadline: this token was refused then (outage ledger).
+  std::optional<SysTime> on_time_refused_at;
 };
 
 struct ExistingSubmission {

@@ -36,6 +36,7 @@ SELECT t.course_code, t.course_title, t.module_code, t.module_title, t.deadline,
      ORDER BY received_at DESC LIMIT ?) d) AS recent_ms,
   s.id, s.received_at, s.size_bytes, s.sha256, s.status, s.late, s.started_at,
   s.finished_at, s.verdict, s.score, s.max_score, LEFT(s.log, ?) AS log, s.log_truncated,
+  s.on_time_refused_at,
   CASE WHEN s.status = 'queued' THEN (
     SELECT COUNT(*) FROM submissions q WHERE q.status = 'queued'
       AND (q.received_at < s.received_at OR (q.received_at = s.received_at AND q.id < s.id))
@@ -160,6 +161,7 @@ Result<ResultsPageData> LoadResults(Database& db, const std::string& token,
       sub.sha256 = rs->getString("sha256");
       sub.status = rs->getString("status");
       sub.late = rs->getBoolean("late");
+      sub.on_time_refused_at = OptTime(*rs, "on_time_refused_at");
       sub.started_at = OptTime(*rs, "started_at");
       sub.finished_at = OptTime(*rs, "finished_at");
       if (!rs->isNull("verdict")) sub.verdict = std::string(rs->getString("verdict"));

@@ -40,6 +40,9 @@ struct ResultsSubmission {
   std::string sha256;
   std::string status;  // queued, running, done, superseded, cancelled, judge_error
   bool late = false;
+  // Accepted as on time after the deadline because this token's upload was refused
+  // then, during an outage (issue 10's late accept).
+  std::optional<SysTime> on_time_refused_at;
   std::optional<SysTime> started_at;
   std::optional<SysTime> finished_at;
   std::optional<std::string> verdict;

@@ -52,6 +52,9 @@ void AppendSubmission(std::string& o, const ResultsSubmission& s, const ResultsP
   o += "<div class=\"d-flex flex-wrap justify-content-between align-items-start gap-2\">\n<div>";
   o += "<code class=\"oj-id\">" + HtmlEscape(s.id) + "</code>";
   if (s.late) o += " <span class=\"badge text-bg-warning\">late</span>";
+  if (std::string note = OnTimeNote(s); !note.empty()) {
+    o += " <span class=\"badge text-bg-info oj-on-time text-wrap\">" + HtmlEscape(note) + "</span>";
+  }
   o += "<div class=\"small text-body-secondary\">Received " + FormatDisplayTime(s.received_at) +
        " &middot; " + std::to_string(s.size_bytes) + " bytes</div></div>\n";
   o += "<span class=\"badge " + std::string(BadgeClass(s)) + " oj-status text-wrap\">" +
@@ -145,6 +148,12 @@ std::string FormatTimeLeft(const ResultsPageData& page, SysTime now) {
   return "closed";
 }
 
+std::string OnTimeNote(const ResultsSubmission& s) {
+  if (!s.on_time_refused_at) return "";
+  return "accepted on time: refused at " + FormatDisplayTime(*s.on_time_refused_at).substr(11, 5) +
+         " during an outage";
+}
+
 std::string StatusText(const ResultsSubmission& s, const ResultsPageData& page) {
   if (s.status == "queued") {
     std::string t = "Queued";
@@ -205,6 +214,12 @@ ResultsJson RenderResultsJson(const ResultsPageData& page, SysTime now) {
     o["started_at"] = OptTimeJson(s.started_at);
     o["finished_at"] = OptTimeJson(s.finished_at);
     o["status_text"] = StatusText(s, page);
+    o["on_time_refused_at"] = OptTimeJson(s.on_time_refused_at);
+    if (std::string note = OnTimeNote(s); !note.empty()) {
+      o["on_time_note"] = note;
+    } else {
+      o["on_time_note"] = nullptr;
+    }
     subs.push_back(std::move(o));
   }
   j["submissions"] = std::move(subs);

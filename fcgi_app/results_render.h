@@ -28,6 +28,9 @@ std::string FormatSpan(int64_t seconds);
 // The module's state for the header: "3 days 4 h left", "deadline passed; late
 // submissions accepted for 2 h", "closed".
 std::string FormatTimeLeft(const ResultsPageData& page, SysTime now);
+// "accepted on time: refused at 12:03 during an outage" (display zone) for a
+// submission accepted after the deadline by the outage ledger; "" otherwise.
+std::string OnTimeNote(const ResultsSubmission& sub);
 // "Queued: 3 ahead, about 2 min", "Running since 12:00:01", "Done", ...
 std::string StatusText(const ResultsSubmission& sub, const ResultsPageData& page);
 

@@ -12,6 +12,9 @@
 #include "core/fs.h"
 #include "core/ids.h"
 #include "core/intake_store.h"
+#include "core/outage.h"
+#include "core/outage_journal.h"
+#include "core/outage_store.h"
 #include "core/sha256.h"
 #include "fcgi_app/admission.h"
 #include "fcgi_app/multipart.h"
@@ -53,6 +56,7 @@ class PartFile {
 
 class UploadSink : public MultipartSink {
  public:
+  // file null: only the fields are read (the file part is counted and dropped).
   UploadSink(PartFile* file, uint64_t max_file_bytes) : file_(file), max_(max_file_bytes) {}
 
   Status OnPartBegin(const PartInfo& part) override {
@@ -79,6 +83,7 @@ class UploadSink : public MultipartSink {
     if (in_file_) {
       size_ += data.size();
       if (size_ > max_) return Status::ResourceExhausted("file over the limit");
+      if (!file_) return Status::Ok();  // fields only: the file is not kept
       hash_.Update(data);
       return WriteAll(file_->fd(), data.data(), data.size());
     }
@@ -121,6 +126,41 @@ bool HasLineBreakOrControl(const std::string& s) {
     if (c < 0x20 || c == 0x7f) return true;
   }
   return false;
+}
+
+// Journals a refused upload (503/5xx) in the outage ledger when the app read valid
+// token, course and module fields; the record holds only those validated strings.
+void JournalRefusal(const Config& cfg, const std::optional<std::string>& token,
+                    const std::optional<std::string>& course,
+                    const std::optional<std::string>& module, int status, const char* reason,
+                    UploadOutcome* outcome) {
+  if (!token || !course || !module) return;
+  RefusalRecord r;
+  r.id = RandomAlnum(kSubmissionIdLength);
+  r.at = std::chrono::system_clock::now();
+  r.status = status;
+  r.token = *token;
+  r.course = *course;
+  r.module = *module;
+  r.reason = reason;
+  auto line = EncodeRefusal(r);
+  if (!line) return;  // not a well-formed token or code: no student of ours
+  Status s = AppendJournal(LedgerDir(cfg), kRefusalsJournal, *line, cfg.ledger.journal_max_bytes);
+  outcome->ledger = s.ok() ? std::string("refusal journaled (") + reason + ")"
+                           : "refusal not journaled: " + s.message();
+}
+
+// Reads only the fields of a body we will not store (storage low): what the ledger
+// needs to name the refused token. Nothing is written to disk.
+UploadSink* ReadFieldsOnly(const Request& req, const std::string& boundary, UploadSink* sink) {
+  MultipartParser parser(boundary, MultipartLimits(), sink);
+  char buf[kReadChunk];
+  for (;;) {
+    long n = req.body ? req.body->Read(buf, sizeof buf) : 0;
+    if (n <= 0) break;
+    if (!parser.Feed(std::string_view(buf, static_cast<size_t>(n))).ok()) return nullptr;
+  }
+  return parser.Finish().ok() ? sink : nullptr;
 }
 
 // The 200 answer, with what issue 10 adds in headers: a signed receipt, the queue
@@ -227,14 +267,26 @@ Response HandleUpload(AppContext& ctx, const Request& req, UploadOutcome* outcom
   if (!boundary.ok()) return Malformed(boundary.status().message());
 
   const std::string& storage = cfg.paths.storage_dir;
+  // Refused before the file is stored (storage low): the answer is 503 whatever the
+  // body holds; its fields are read only to name the token in the outage ledger.
+  auto storage_busy = [&]() {
+    UploadSink fields(nullptr, max_body);
+    if (ReadFieldsOnly(req, *boundary, &fields)) {
+      auto token = fields.Field("token");
+      if (token && IsValidToken(*token)) outcome->token = *token;
+      JournalRefusal(cfg, token, fields.Field("course"), fields.Field("module"), 503, "storage",
+                     outcome);
+    }
+    return ServerBusy(cfg.upload.retry_after_s);
+  };
   auto free_bytes = FreeBytes(storage);
   if (!free_bytes.ok() || *free_bytes < cfg.upload.min_free_bytes + req.content_length) {
-    return ServerBusy(cfg.upload.retry_after_s);
+    return storage_busy();
   }
 
   PartFile part;
   Status s = part.Create(storage + "/tmp");
-  if (!s.ok()) return ServerBusy(cfg.upload.retry_after_s);
+  if (!s.ok()) return storage_busy();
 
   UploadSink sink(&part, max_body);
   MultipartParser parser(*boundary, MultipartLimits(), &sink);
@@ -249,7 +301,11 @@ Response HandleUpload(AppContext& ctx, const Request& req, UploadOutcome* outcom
   if (s.ok()) s = parser.Finish();
   if (!s.ok()) {
     if (s.code() == Status::Code::kResourceExhausted) return TooLarge();
-    if (s.code() == Status::Code::kUnavailable) return ServerBusy(cfg.upload.retry_after_s);
+    if (s.code() == Status::Code::kUnavailable) {  // writing the file failed (disk full)
+      JournalRefusal(cfg, sink.Field("token"), sink.Field("course"), sink.Field("module"), 503,
+                     "storage", outcome);
+      return ServerBusy(cfg.upload.retry_after_s);
+    }
     if (s.code() == Status::Code::kInvalidArgument) return Malformed(s.message());
     return InternalError(RandomAlnum(12));
   }
@@ -270,11 +326,37 @@ Response HandleUpload(AppContext& ctx, const Request& req, UploadOutcome* outcom
   outcome->token = IsValidToken(token) ? token : "<invalid>";
   outcome->size_bytes = sink.size();
   if (!IsValidToken(token)) return Response::Line(403, lines::kInvalidToken);
+  // From here on every 503/5xx is recorded in the outage ledger (token seen).
+  auto busy = [&](const char* reason) {
+    JournalRefusal(cfg, token, course, module, 503, reason, outcome);
+    return ServerBusy(cfg.upload.retry_after_s);
+  };
+  auto internal = [&](const std::string& ref) {
+    JournalRefusal(cfg, token, course, module, 500, "internal", outcome);
+    return InternalError(ref);
+  };
 
   auto target = LookupUploadTarget(*ctx.db, token, course, module);
-  if (!target.ok()) return ServerBusy(cfg.upload.retry_after_s);
+  if (!target.ok()) return busy("database");
   SysTime now = std::chrono::system_clock::now();
   TargetDecision decision = DecideTarget(*target, now, sink.size());
+  // Late accept: refused during an outage before the deadline, this token's first
+  // upload after it is on time (within grace.late_accept_s past the deadline).
+  std::optional<SysTime> on_time_refused_at;
+  if (LateAcceptCandidate(*target, now, sink.size(), cfg.grace.late_accept_s)) {
+    // Refusals journaled while the database was down may not be imported yet.
+    (void)ImportLedgerJournals(*ctx.db, LedgerDir(cfg), cfg.ledger.journal_max_bytes);
+    auto found = LookupRefusal(*ctx.db, token, course, module, target->student_id,
+                               target->module->id, target->module->deadline);
+    if (!found.ok()) return busy("database");
+    on_time_refused_at = DecideLateAccept({now, target->module->deadline, found->refused_at,
+                                           found->stored_since, cfg.grace.late_accept_s});
+    if (on_time_refused_at) {
+      decision.reject.reset();
+      decision.late = false;
+      outcome->ledger = "on time: refused at " + FormatDbTime(*on_time_refused_at) + " UTC";
+    }
+  }
   if (decision.reject) return *decision.reject;
 
   const std::string digest = sink.Digest();
@@ -286,7 +368,7 @@ Response HandleUpload(AppContext& ctx, const Request& req, UploadOutcome* outcom
     dedup = DedupWindow{now - std::chrono::seconds(cfg.upload.dedup_window_s), began};
     // A retry of what already arrived gets the same answer and costs nothing.
     auto dup = FindDuplicate(*ctx.db, target->student_id, target->module->id, digest, *dedup);
-    if (!dup.ok()) return ServerBusy(cfg.upload.retry_after_s);
+    if (!dup.ok()) return busy("database");
     if (*dup) {
       outcome->submission_id = (*dup)->id;
       outcome->duplicate = true;
@@ -297,11 +379,11 @@ Response HandleUpload(AppContext& ctx, const Request& req, UploadOutcome* outcom
 
   auto window_start = now - std::chrono::seconds(cfg.upload.token_window_s);
   auto recent = CountUploadsSince(*ctx.db, target->student_id, target->module->id, window_start);
-  if (!recent.ok()) return ServerBusy(cfg.upload.retry_after_s);
+  if (!recent.ok()) return busy("database");
   if (auto limited = DecideTokenRate(*recent, now, cfg.upload)) return *limited;
 
   // Durable before acknowledged: file data, then its new name, then the row.
-  if (::fsync(part.fd()) != 0) return ServerBusy(cfg.upload.retry_after_s);
+  if (::fsync(part.fd()) != 0) return busy("storage");
   NewSubmission sub;
   sub.id = NewSubmissionId();
   sub.student_id = target->student_id;
@@ -313,10 +395,11 @@ Response HandleUpload(AppContext& ctx, const Request& req, UploadOutcome* outcom
   sub.late = decision.late;
   sub.client_ip = req.remote_addr;
   sub.supersede = target->module->supersede;
+  sub.on_time_refused_at = on_time_refused_at;
 
   std::string dir = storage + "/" + sub.id.substr(0, 2);
   std::string final_path = storage + "/" + sub.storage_key;
-  if (!MakeDirs(dir).ok()) return ServerBusy(cfg.upload.retry_after_s);
+  if (!MakeDirs(dir).ok()) return busy("storage");
   if (ctx.slot) {
     std::memcpy(ctx.slot->pending_id, sub.id.c_str(), sub.id.size() + 1);
     ctx.slot->storing.store(true);
@@ -326,7 +409,7 @@ Response HandleUpload(AppContext& ctx, const Request& req, UploadOutcome* outcom
   };
   if (::rename(part.path().c_str(), final_path.c_str()) != 0) {
     clear_pending();
-    return ServerBusy(cfg.upload.retry_after_s);
+    return busy("storage");
   }
   part.Committed();
   s = FsyncDir(dir);
@@ -355,9 +438,9 @@ Response HandleUpload(AppContext& ctx, const Request& req, UploadOutcome* outcom
     (void)FsyncDir(dir);
     clear_pending();
     if (s.code() == Status::Code::kUnavailable || s.code() == Status::Code::kAborted) {
-      return ServerBusy(cfg.upload.retry_after_s);
+      return busy("database");
     }
-    return InternalError(sub.id);
+    return internal(sub.id);
   }
   clear_pending();
   outcome->submission_id = sub.id;

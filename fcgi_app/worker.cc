@@ -148,11 +148,12 @@ int RunWorker(const Config& cfg, int listen_fd, Scoreboard* sb, int slot_index) 
     slot->requests.fetch_add(1, std::memory_order_relaxed);
     ++served;
     if (route.kind == Route::Kind::kUpload) {
-      spdlog::info("upload id={}{} token={} size={} status={} ms={:.1f} ip={}",
+      spdlog::info("upload id={}{} token={} size={} status={} ms={:.1f} ip={}{}{}",
                    upload.submission_id.empty() ? "-" : upload.submission_id,
                    upload.duplicate ? " (duplicate)" : "",
                    upload.token.empty() ? "-" : upload.token, upload.size_bytes, resp.status,
-                   secs * 1000, req.remote_addr);
+                   secs * 1000, req.remote_addr, upload.ledger.empty() ? "" : " ledger: ",
+                   upload.ledger);
     } else if (resp.status >= 500) {
       spdlog::warn("{} {} status={} ms={:.1f}", req.method, req.uri, resp.status, secs * 1000);
     }

@@ -57,6 +57,7 @@
     var left = top.appendChild(el("div"));
     left.appendChild(el("code", "oj-id", s.id));
     if (s.late) { left.appendChild(document.createTextNode(" ")); left.appendChild(el("span", "badge text-bg-warning", "late")); }
+    if (s.on_time_note) { left.appendChild(document.createTextNode(" ")); left.appendChild(el("span", "badge text-bg-info oj-on-time text-wrap", s.on_time_note)); }
     left.appendChild(el("div", "small text-body-secondary",
                         "Received " + showTime(s.received_at) + " \u00b7 " + s.size_bytes + " bytes"));
     top.appendChild(el("span", "badge " + badgeClass(s) + " oj-status text-wrap", s.status_text || s.status));

@@ -99,5 +99,7 @@ void AddSubmissionCommands(CLI::App& app, Cli& cli);  // sub, queue, rejudge, ca
 void AddOpsCommands(CLI::App& app, Cli& cli);         // db, nginx, check
 void AddReceiptCommands(CLI::App& app, Cli& cli);     // receipt init|rotate|verify
 void AddDbStatusCommand(CLI::App& db, Cli& cli);      // db status (db_status.cc)
+// outages, module extend|set-grace. REQUIRES: AddCourseCommands ran (adds to `module`).
+void AddOutageCommands(CLI::App& app, Cli& cli);
 
 }  // namespace oj::ctl

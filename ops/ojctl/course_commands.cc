@@ -174,7 +174,7 @@ int ModuleList(Cli& cli, const std::string& course) {
                    {"late_until", m.late_until ? FormatIso8601(*m.late_until) : ""},
                    {"closed", m.closed}, {"state", ModuleState(m, now)},
                    {"size_limit_bytes", m.size_limit_bytes}, {"judge_dir", m.judge_dir},
-                   {"supersede", m.supersede}});
+                   {"supersede", m.supersede}, {"grace", m.grace_policy}});
     }
     std::cout << j.dump(2) << "\n";
     return kExitOk;
@@ -183,10 +183,10 @@ int ModuleList(Cli& cli, const std::string& course) {
   for (const auto& m : *mods) {
     rows.push_back({m.code, ModuleState(m, now), FormatDisplayTime(m.opens_at),
                     FormatDisplayTime(m.deadline), FormatOptTime(m.late_until),
-                    FormatBytes(m.size_limit_bytes), m.supersede ? "on" : "off", m.judge_dir,
-                    m.title});
+                    FormatBytes(m.size_limit_bytes), m.supersede ? "on" : "off",
+                    m.grace_policy, m.judge_dir, m.title});
   }
-  PrintTable({"CODE", "STATE", "OPENS", "DEADLINE", "LATE_UNTIL", "SIZE", "SUPERSEDE",
+  PrintTable({"CODE", "STATE", "OPENS", "DEADLINE", "LATE_UNTIL", "SIZE", "SUPERSEDE", "GRACE",
               "JUDGE_DIR", "TITLE"},
              rows);
   return kExitOk;

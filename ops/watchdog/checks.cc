@@ -196,6 +196,7 @@ void Checker::Probe(std::vector<Sample>* out) {
                                                                 : Observation::kOk;
     latency.detail = "GET /healthz took " + latency.value + " ms (max " + latency.threshold + ")";
   }
+  last_probe_ok_ = health.obs == Observation::kOk;
   out->push_back(std::move(health));
   out->push_back(std::move(latency));
 }
@@ -324,12 +325,14 @@ void Checker::Processes(std::vector<Sample>* out) {
 
 void Checker::HttpRates(std::vector<Sample>* out) {
   HttpCounts c;
+  last_http_.reset();
   if (!access_log_.ReadNew(&c)) {
     for (const char* n : {"http_5xx_rate", "http_429_rate"}) {
       out->push_back(Sample{n, Observation::kUnknown, "", "", paths_.access_log + " unreadable"});
     }
     return;
   }
+  last_http_ = c;
   out->push_back(RateSample("http_5xx_rate", c.server_errors, c.total, w_.http_min_requests,
                             w_.http_5xx_max_percent, "nginx 5xx answers"));
   out->push_back(RateSample("http_429_rate", c.rate_limited, c.total, w_.http_min_requests,

@@ -81,6 +81,10 @@ class Checker {
   // One cycle: every check, in a fixed order. Bounded in time by the probe and
   // database timeouts.
   std::vector<Sample> RunAll();
+  // What the last cycle saw, for the outage ledger (outage_keeper.h): whether the
+  // health probe answered 200, and the access log's counts (nullopt: unreadable).
+  bool last_probe_ok() const { return last_probe_ok_; }
+  const std::optional<HttpCounts>& last_http() const { return last_http_; }
 
  private:
   void Probe(std::vector<Sample>* out);
@@ -96,6 +100,8 @@ class Checker {
   Database db_;
   LogTail access_log_;
   std::unique_ptr<ReplicaCheck> replica_;  // null: no replica configured
+  bool last_probe_ok_ = false;
+  std::optional<HttpCounts> last_http_;
 };
 
 // Processes whose parent is ppid, with their state letters (scans /proc).

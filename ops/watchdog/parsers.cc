@@ -93,17 +93,32 @@ std::optional<ProcStat> ParseProcStat(std::string_view text) {
   return s;
 }
 
+bool IsUploadRequest(std::string_view line) {
+  size_t q = line.find('"');
+  if (q == std::string_view::npos) return false;
+  std::string_view req = line.substr(q + 1);
+  constexpr std::string_view kPost = "POST /upload";
+  if (!req.starts_with(kPost)) return false;
+  char next = req.size() > kPost.size() ? req[kPost.size()] : '"';
+  return next == ' ' || next == '?' || next == '"';
+}
+
 size_t CountAccessLog(std::string_view chunk, HttpCounts* counts) {
   size_t consumed = 0;
   while (true) {
     size_t nl = chunk.find('\n', consumed);
     if (nl == std::string_view::npos) break;
+    size_t line_start = consumed;
     auto status = ParseAccessLogStatus(chunk.substr(consumed, nl - consumed));
     consumed = nl + 1;
     if (!status) continue;
     ++counts->total;
     if (*status >= 500) ++counts->server_errors;
     if (*status == 429) ++counts->rate_limited;
+    if (IsUploadRequest(chunk.substr(line_start, nl - line_start))) {
+      ++counts->uploads;
+      if (*status >= 500) ++counts->upload_server_errors;
+    }
   }
   return consumed;
 }

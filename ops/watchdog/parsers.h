@@ -39,7 +39,12 @@ struct HttpCounts {
   uint64_t total = 0;
   uint64_t server_errors = 0;  // 5xx
   uint64_t rate_limited = 0;   // 429
+  uint64_t uploads = 0;        // POST /upload (the outage ledger's share of refused uploads)
+  uint64_t upload_server_errors = 0;  // of which 5xx
 };
+
+// True if the access log line's request is a POST to /upload.
+bool IsUploadRequest(std::string_view line);
 
 // Feeds complete lines of `chunk` into counts; returns the number of bytes consumed
 // (up to and including the last '\n'), so a partial last line is read next time.

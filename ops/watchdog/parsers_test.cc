@@ -99,6 +99,22 @@ TEST(CountAccessLogTest, CountsCompleteLinesOnly) {
   EXPECT_EQ(c.rate_limited, 1u);
 }
 
+TEST(CountAccessLogTest, CountsUploadsAndTheir5xx) {
+  std::string log =
+      "a [t] \"POST /upload HTTP/1.1\" 200 1 rt=0 urt=- cache=-\n"
+      "a [t] \"POST /upload HTTP/1.1\" 503 1 rt=0 urt=- cache=-\n"
+      "a [t] \"POST /upload?x=1 HTTP/1.1\" 502 1 rt=0 urt=- cache=-\n"
+      "a [t] \"POST /uploads HTTP/1.1\" 500 1 rt=0 urt=- cache=-\n"
+      "a [t] \"GET /upload HTTP/1.1\" 405 1 rt=0 urt=- cache=-\n"
+      "a [t] \"GET /healthz HTTP/1.1\" 503 1 rt=0 urt=- cache=-\n";
+  HttpCounts c;
+  CountAccessLog(log, &c);
+  EXPECT_EQ(c.total, 6u);
+  EXPECT_EQ(c.uploads, 3u);
+  EXPECT_EQ(c.upload_server_errors, 2u);
+  EXPECT_EQ(c.server_errors, 4u);
+}
+
 TEST(ParseProcStatTest, Cases) {
   auto s = ParseProcStat("1234 (oj-fcgi) S 1200 1234 1234 0 -1 4194560 ...");
   ASSERT_TRUE(s);

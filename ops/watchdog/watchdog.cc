@@ -72,6 +72,7 @@ Watchdog::~Watchdog() {
 void Watchdog::Apply(const Config& cfg) {
   cfg_ = cfg;
   checker_ = std::make_unique<Checker>(cfg_);
+  keeper_ = std::make_unique<OutageKeeper>(cfg_, keeper_ ? keeper_->current() : MinuteSample{});
   status_path_ = cfg_.paths.run_dir + "/watchdog.status.json";
 }
 
@@ -112,6 +113,11 @@ void Watchdog::RunCycle() {
   std::vector<Sample> samples = checker_->RunAll();
   auto now = Clock::now();
   for (const Sample& s : samples) Handle(s, now);
+  for (const Alert& a : keeper_->Cycle(checker_->last_probe_ok(), checker_->last_http(),
+                                       std::chrono::system_clock::now(), host_)) {
+    spdlog::warn("{}", AlertText(a));
+    if (notifier_->HasSinks()) notifier_->Enqueue(a);
+  }
   ReapActions();
   ++cycles_;
   double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
@@ -187,6 +193,10 @@ void Watchdog::WriteStatus(const std::vector<Sample>& samples, double cycle_ms) 
                        {"detail", s.detail}};
   }
   j["checks"] = std::move(checks);
+  const MinuteSample& m = keeper_->current();
+  j["ledger"] = {{"minute", m.minute}, {"probes", m.probes}, {"probes_failed", m.probes_failed},
+                 {"uploads", m.uploads}, {"uploads_5xx", m.uploads_5xx},
+                 {"error", keeper_->last_error()}};
   // No fsync: under the io pressure this daemon reports, the cycle must not wait on
   // the disk. A torn file is impossible (rename); a lost one is rewritten next cycle.
   std::string tmp = status_path_ + ".tmp";

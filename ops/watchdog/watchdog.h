@@ -16,6 +16,7 @@
 #include "ops/watchdog/alert_state.h"
 #include "ops/watchdog/checks.h"
 #include "ops/watchdog/delivery.h"
+#include "ops/watchdog/outage_keeper.h"
 
 namespace oj::watchdog {
 
@@ -41,6 +42,7 @@ class Watchdog {
   Config cfg_;
   std::unique_ptr<Checker> checker_;
   std::unique_ptr<Notifier> notifier_;
+  std::unique_ptr<OutageKeeper> keeper_;
   std::map<std::string, CheckState> states_;
   std::map<std::string, Clock::time_point> last_action_;
   std::map<std::string, pid_t> running_actions_;

@@ -24,7 +24,11 @@ def readf(path):
 
 
 def stored_files():
-    return set(p for p in glob.glob(os.path.join(STORAGE, "**"), recursive=True) if os.path.isfile(p))
+    """Submission files (and part files) under storage; the outage ledger's journals in
+    storage/ledger/ record refusals and are not submissions."""
+    ledger = os.path.join(STORAGE, "ledger") + os.sep
+    return set(p for p in glob.glob(os.path.join(STORAGE, "**"), recursive=True)
+               if os.path.isfile(p) and not p.startswith(ledger))
 
 
 def submission_count():
