@@ -166,6 +166,9 @@ std::map<std::string, Setter> Bindings(Config& c) {
   b["watchdog.delivery_timeout_ms"] = IntSetter(&c.watchdog.delivery_timeout_ms, 100);
   b["watchdog.action_command"] = StringSetter(&c.watchdog.action_command);
   b["watchdog.action_cooldown_s"] = IntSetter(&c.watchdog.action_cooldown_s, 0);
+  b["canary.interval_s"] = IntSetter(&c.canary.interval_s, 0);
+  b["canary.judge_target_s"] = IntSetter(&c.canary.judge_target_s, 1);
+  b["canary.upload_timeout_ms"] = IntSetter(&c.canary.upload_timeout_ms, 100);
   b["log.level"] = StringSetter(&c.log.level);
   return b;
 }

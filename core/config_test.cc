@@ -43,6 +43,9 @@ TEST(ConfigTest, ExampleFileHasExactlyTheDefaults) {
   EXPECT_EQ(a.watchdog.delivery_timeout_ms, b.watchdog.delivery_timeout_ms);
   EXPECT_EQ(a.watchdog.action_command, b.watchdog.action_command);
   EXPECT_EQ(a.watchdog.action_cooldown_s, b.watchdog.action_cooldown_s);
+  EXPECT_EQ(a.canary.interval_s, b.canary.interval_s);
+  EXPECT_EQ(a.canary.judge_target_s, b.canary.judge_target_s);
+  EXPECT_EQ(a.canary.upload_timeout_ms, b.canary.upload_timeout_ms);
   EXPECT_EQ(a.log.level, b.log.level);
 }
 

@@ -108,6 +108,7 @@ struct QueueOverview {
   std::vector<RunnerRow> runners;
 };
 
+// depth and oldest_queued leave the canary's submissions out; running lists every job.
 Result<QueueOverview> ReadQueueOverview(Database& db);
 
 // ---- rejudge and cancel ----
@@ -144,7 +145,8 @@ struct ScoreRow {
 };
 
 // Calls row() once per student of the course (by student number), including those
-// who never submitted. NotFound for an unknown course or module.
+// who never submitted, except the course's canary student. NotFound for an unknown
+// course or module.
 Status ExportScores(Database& db, const std::string& course, const std::string& module,
                     const std::function<void(const ScoreRow&)>& row);
 

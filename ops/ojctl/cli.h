@@ -72,5 +72,6 @@ void AddRosterCommands(CLI::App& app, Cli& cli);      // roster, token
 void AddSubmissionCommands(CLI::App& app, Cli& cli);  // sub, queue, rejudge, cancel, scores
 void AddOpsCommands(CLI::App& app, Cli& cli);         // db, nginx, check
 void AddReceiptCommands(CLI::App& app, Cli& cli);     // receipt init|rotate|verify
+void AddCanaryCommands(CLI::App& app, Cli& cli);      // canary set|remove|status
 
 }  // namespace oj::ctl

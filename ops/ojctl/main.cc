@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   AddSubmissionCommands(app, cli);
   AddOpsCommands(app, cli);
   AddReceiptCommands(app, cli);
+  AddCanaryCommands(app, cli);
 
   CLI11_PARSE(app, argc, argv);
   if (!cli.run) {

@@ -13,6 +13,7 @@
 //   fcgi_processes    pool master alive with at least one worker running (not stopped)
 //   nginx_process     nginx master alive
 //   http_5xx_rate, http_429_rate      share of nginx answers in one cycle (access log)
+//   canary:<course>/<module>          the end-to-end canary (canary_prober.h)
 #pragma once
 
 #include <sys/types.h>

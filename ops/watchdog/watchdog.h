@@ -14,6 +14,7 @@
 
 #include "core/config.h"
 #include "ops/watchdog/alert_state.h"
+#include "ops/watchdog/canary_prober.h"
 #include "ops/watchdog/checks.h"
 #include "ops/watchdog/delivery.h"
 
@@ -40,6 +41,7 @@ class Watchdog {
 
   Config cfg_;
   std::unique_ptr<Checker> checker_;
+  std::unique_ptr<CanaryProber> canary_;  // kept across reloads (remembers refusals)
   std::unique_ptr<Notifier> notifier_;
   std::map<std::string, CheckState> states_;
   std::map<std::string, Clock::time_point> last_action_;
