@@ -7,8 +7,8 @@ canaries with a 3 s interval and an 8 s judge target (`ojctl canary set --interv
 
 - a canary goes through nginx's /upload, is judged with its expected verdict, no alert;
 - with the runner stopped (ojtest.paused_runners) the canary alert fires within
-  target + interval (+ for_s and two cycles of the watchdog's granularity), and
-  resolves after the runner is back;
+  target + interval (+ for_s, three cycles of the watchdog's granularity and a second
+  for delivery), and resolves after the runner is back;
 - a wrong expected verdict fires, and correcting it resolves;
 - canary submissions appear on no student page or JSON, not in `ojctl scores export`
   or `token export`, and not in any queue figure (queue position, X-OJ-Queue-Position,
@@ -150,7 +150,10 @@ class CanaryTest(unittest.TestCase):
         self.wait_canary_right(self.check)
         with ojtest.paused_runners():
             t0 = time.time()
-            bound = TARGET_S + INTERVAL_S + FOR_S + 2 * WD_CYCLE_S
+            # target + interval, plus the watchdog's granularity: a cycle to send the due
+            # canary, one to see it late, one to step pending -> firing after for_s, and
+            # a second for delivery.
+            bound = TARGET_S + INTERVAL_S + FOR_S + 3 * WD_CYCLE_S + 1
             delay = self.receiver.wait(self.check, "firing", t0, timeout=bound + 30)
             self.assertLessEqual(delay, bound, f"{self.check} fired {delay:.1f} s after the runner stopped")
             msg = self.receiver.find(self.check, "firing", t0)[0][1]["message"]
