@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Upload wall time with receipts + duplicate detection ON vs OFF (issue 10, target: within 2%).
 
-  ops/bench/receipt_dedup_bench.py [--var VAR_DIR] [--rounds 6] [--uploads 200] [--concurrency 4]
-                                   [--size 65536]
+  ops/bench/receipt_dedup_bench.py [--var VAR_DIR] [--rounds 10] [--uploads 200] [--concurrency 4]
+                                   [--size 65536] [--only receipts|dedup]
 
 Needs a running stack that the benchmark may reconfigure: use a private one
 (`ops/oj up --var /tmp/bench-var --free-ports`). It rewrites VAR/oj.toml, re-renders and
@@ -16,8 +16,15 @@ bytes (so retry detection looks and finds nothing: the cost of the normal path),
 distinct size (so concurrent uploads never look like a parallel batch, which skips the
 lookup), spread over 64 tokens of a course of its own, through nginx, CONCURRENCY at a
 time. nginx's per-IP upload limit is raised for the run (it would answer 429 otherwise).
+The stack's judge runners are held for the run (their supervisors stopped, the runners
+asked to exit, as tests/integration/ojtest.paused_runners does) so judging the uploads does
+not compete with storing them; they are resumed on exit. After each round its uploads are
+marked cancelled (SQL as the stack's root over its private socket, as the tests do), so
+every round starts with the same queue: queue positions are counted per upload, and a
+queue growing by 200 a round would make later rounds slower whatever the mode.
 Reported: per mode the median round wall time and per-upload p50/p99; the ratio ON/OFF of
-the median wall times.
+the median wall times, and the median of the per-round ON/OFF ratios (each round runs both
+modes back to back, so that figure is the least sensitive to drift on a shared machine).
 """
 import argparse
 import http.client
@@ -110,7 +117,38 @@ class Stack:
             time.sleep(0.05)
         raise SystemExit("the pool did not replace its workers within 60 s")
 
+    def cancel_queued(self, course):
+        subprocess.run(["mariadb", "--no-defaults", "--socket", os.path.join(self.var, "run/mysqld.sock"),
+                        "-uroot", "oj", "-e",
+                        "UPDATE submissions s JOIN modules m ON m.id = s.module_id JOIN courses c ON "
+                        f"c.id = m.course_id SET s.status = 'cancelled' WHERE c.code = '{course}' AND "
+                        "s.status = 'queued'"], check=True)
+
+    def pause_runners(self):
+        run = os.path.join(self.var, "run")
+        self.held = []
+        for f in sorted(os.listdir(run)):
+            if not (f.startswith("runner-") and f.endswith(".sup.pid")):
+                continue
+            try:
+                sup = int(open(os.path.join(run, f)).read())
+                pid = int(open(os.path.join(run, f[: -len(".sup.pid")] + ".pid")).read())
+                os.kill(sup, signal.SIGSTOP)
+                self.held.append(sup)
+                os.kill(pid, signal.SIGTERM)
+            except (OSError, ValueError):
+                continue
+            deadline = time.time() + 120
+            while time.time() < deadline and os.path.exists(f"/proc/{pid}") and \
+                    open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z":
+                time.sleep(0.1)
+
     def restore(self):
+        for sup in getattr(self, "held", []):
+            try:
+                os.kill(sup, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
         shutil.move(self.original, self.config)
         try:
             self.reload_nginx()
@@ -169,10 +207,12 @@ def run_round(port, bodies, concurrency):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--var", default=os.path.join(ROOT, "var"))
-    ap.add_argument("--rounds", type=int, default=6, help="rounds per mode")
+    ap.add_argument("--rounds", type=int, default=10, help="rounds per mode")
     ap.add_argument("--uploads", type=int, default=200, help="uploads per round")
     ap.add_argument("--concurrency", type=int, default=4)
     ap.add_argument("--size", type=int, default=65536, help="bytes per upload (+ its index)")
+    ap.add_argument("--only", choices=("receipts", "dedup"),
+                    help="attribution: ON turns on only this one (the other stays off)")
     a = ap.parse_args()
 
     st = Stack(a.var)
@@ -183,6 +223,7 @@ def main():
         tokens = [st.ojctl("student", "add", course, f"b{i}").strip() for i in range(64)]
         st.write(True, 600)
         st.reload_nginx()
+        st.pause_runners()
 
         def bodies(n):
             return [multipart(tokens[i % len(tokens)], course, "B", os.urandom(a.size + i)) for i in range(n)]
@@ -192,10 +233,12 @@ def main():
         for r in range(a.rounds):
             order = ("on", "off") if r % 2 == 0 else ("off", "on")
             for mode in order:
-                st.write(mode == "on", 600 if mode == "on" else 0)
+                on = mode == "on"
+                st.write(on and a.only != "dedup", 600 if on and a.only != "receipts" else 0)
                 st.reload_pool()
                 run_round(st.port, bodies(16), a.concurrency)  # warm-up: fresh workers connect
                 wall, lat = run_round(st.port, bodies(a.uploads), a.concurrency)
+                st.cancel_queued(course)
                 results[mode].append(wall)
                 lats[mode].extend(lat)
                 print(f"round {r + 1} {mode:3}: {wall:.3f} s for {a.uploads} uploads "
@@ -209,9 +252,10 @@ def main():
                   f"{summary[mode][1]:.1f} ms p99 {summary[mode][2]:.1f} ms")
         ratio = summary["on"][0] / summary["off"][0]
         pairs = [on / off for on, off in zip(results["on"], results["off"])]
-        print(f"receipts+dedup ON vs OFF: {ratio:.3f}x wall (median of {a.rounds} rounds; "
-              f"per-round ratios {min(pairs):.3f}-{max(pairs):.3f}); "
-              f"{a.uploads} x {a.size // 1024} KiB uploads, concurrency {a.concurrency}")
+        what = {None: "receipts+dedup", "receipts": "receipts only", "dedup": "dedup only"}[a.only]
+        print(f"{what} ON vs OFF: {ratio:.3f}x wall (medians of {a.rounds} rounds each); "
+              f"median per-round ratio {statistics.median(pairs):.3f} (range {min(pairs):.3f}-"
+              f"{max(pairs):.3f}); {a.uploads} x {a.size // 1024} KiB uploads, concurrency {a.concurrency}")
     finally:
         st.restore()
 
