@@ -225,6 +225,9 @@ Result<std::vector<std::string>> Rejudge(Database& db, const RejudgeSelection& s
       }
       q += sel.judge_errors ? " WHERE s.status = 'judge_error'"
                             : " WHERE s.status IN ('done', 'judge_error')";
+      // Old canaries sent back to the queue would read as canaries waiting past their
+      // target and fire the canary alert; the next canary tests the fixed judge anyway.
+      q += " AND s.canary = 0";
       if (module_id) {
         q += " AND s.module_id = ?";
       } else if (!sel.course.empty()) {

@@ -123,6 +123,8 @@ struct RejudgeSelection {
 // Returns the IDs sent back to the queue: status queued, attempts 0, runner, lease,
 // times, verdict, score, log and test results cleared, in one transaction.
 // A single ID that is queued or running is a FailedPrecondition naming its status.
+// A selection by module or --judge-errors leaves the watchdog's canaries out (a
+// single ID is rejudged whatever it is).
 Result<std::vector<std::string>> Rejudge(Database& db, const RejudgeSelection& sel);
 
 // Marks a queued submission cancelled. FailedPrecondition (naming the status) when

@@ -12,7 +12,7 @@ canaries with a 3 s interval and an 8 s judge target (`ojctl canary set --interv
 - a wrong expected verdict fires, and correcting it resolves;
 - canary submissions appear on no student page or JSON, not in `ojctl scores export`
   or `token export`, and not in any queue figure (queue position, X-OJ-Queue-Position,
-  /metrics, `ojctl queue`).
+  /metrics, `ojctl queue`), and a module rejudge leaves them alone.
 """
 import json
 import os
@@ -239,6 +239,12 @@ class CanaryTest(unittest.TestCase):
         tokens_csv = ojtest.ojctl("token", "export", "--course", self.course)
         self.assertNotIn(self.canary_token, tokens_csv)
         self.assertNotIn("canary", tokens_csv)
+        # A module rejudge sends students' work back, not old canaries (they would read as
+        # canaries waiting past their target).
+        out = json.loads(ojtest.ojctl("rejudge", "--module", f"{self.course}/C1", "--json"))
+        self.assertIn(sid, out["requeued"])
+        self.assertFalse(set(out["requeued"]) & set(canary_ids), out)
+        ru.wait_done(sid)
 
 
 if __name__ == "__main__":
