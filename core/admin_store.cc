@@ -148,7 +148,7 @@ Result<std::vector<StudentRow>> ListStudents(Database& db, uint32_t course_id) {
   Status s = db.Run("list students", [&] {
     auto& st = db.Prepare(
         "SELECT id, student_no, name, token, enabled FROM students WHERE course_id = ? "
-        "ORDER BY student_no");
+        "AND canary = 0 ORDER BY student_no");
     st.setUInt(1, course_id);
     std::unique_ptr<sql::ResultSet> rs(st.executeQuery());
     while (rs->next()) {

@@ -61,6 +61,7 @@ struct ModuleListRow {
 };
 Result<std::vector<ModuleListRow>> ListModules(Database& db, const std::string& course);
 
+// The course's students, without its canary student (issue 10; see `ojctl canary status`).
 Result<std::vector<StudentRow>> ListStudents(Database& db, uint32_t course_id);
 Status Audit(Database& db, const std::string& actor, const std::string& action,
              const std::string& target, const std::string& detail);

@@ -179,6 +179,9 @@ std::map<std::string, Setter> Bindings(Config& c) {
   b["grace.window_s"] = IntSetter(&c.grace.window_s, 0);
   b["grace.settle_s"] = IntSetter(&c.grace.settle_s, 0);
   b["grace.late_accept_s"] = IntSetter(&c.grace.late_accept_s, 0);
+  b["canary.interval_s"] = IntSetter(&c.canary.interval_s, 0);
+  b["canary.judge_target_s"] = IntSetter(&c.canary.judge_target_s, 1);
+  b["canary.upload_timeout_ms"] = IntSetter(&c.canary.upload_timeout_ms, 100);
   b["log.level"] = StringSetter(&c.log.level);
   return b;
 }

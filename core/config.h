@@ -157,6 +157,16 @@ struct GraceConfig {
   uint32_t late_accept_s = 3600;  // refused earlier: first upload this long past it on time; 0=off
 };
 
+// The end-to-end canary (issue 10): the watchdog uploads each module's known-good
+// archive (defined with `ojctl canary set`) through nginx and alerts on a refusal, a
+// wrong verdict or a canary not judged in time. `ojctl canary set --interval/--target`
+// override the first two per module.
+struct CanaryConfig {
+  uint32_t interval_s = 600;        // a canary per module this often; 0: this watchdog sends none
+  uint32_t judge_target_s = 600;    // a canary not judged this long after its upload: alert
+  uint32_t upload_timeout_ms = 10000;  // one canary upload through nginx
+};
+
 struct LogConfig {
   std::string level = "info";  // trace, debug, info, warn, error
 };
@@ -172,6 +182,7 @@ struct Config {
   WatchdogConfig watchdog;
   LedgerConfig ledger;
   GraceConfig grace;
+  CanaryConfig canary;
   LogConfig log;
   std::string source_path;  // the file this came from (empty for defaults)
 };

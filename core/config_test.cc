@@ -54,6 +54,9 @@ TEST(ConfigTest, ExampleFileHasExactlyTheDefaults) {
   EXPECT_EQ(a.grace.window_s, b.grace.window_s);
   EXPECT_EQ(a.grace.settle_s, b.grace.settle_s);
   EXPECT_EQ(a.grace.late_accept_s, b.grace.late_accept_s);
+  EXPECT_EQ(a.canary.interval_s, b.canary.interval_s);
+  EXPECT_EQ(a.canary.judge_target_s, b.canary.judge_target_s);
+  EXPECT_EQ(a.canary.upload_timeout_ms, b.canary.upload_timeout_ms);
   EXPECT_EQ(a.log.level, b.log.level);
 }
 

@@ -23,7 +23,8 @@ Result<UploadTarget> LookupUploadTarget(Database& db, const std::string& token,
   UploadTarget t;
   Status s = db.Run("look up token, course and module", [&] {
     auto& st = db.Prepare(
-        "SELECT s.id AS sid, s.enabled AS senabled, s.course_id AS scourse, c.id AS cid, "
+        "SELECT s.id AS sid, s.enabled AS senabled, s.course_id AS scourse, s.canary AS scanary, "
+        "c.id AS cid, "
         "m.id AS mid, m.code AS mcode, m.opens_at, m.deadline, m.late_until, m.closed, "
         "m.closed_at, m.size_limit_bytes, m.supersede "
         "FROM (SELECT 1 AS one) d "
@@ -40,6 +41,7 @@ Result<UploadTarget> LookupUploadTarget(Database& db, const std::string& token,
       t.student_id = rs->getUInt("sid");
       t.token_enabled = rs->getBoolean("senabled");
       t.student_course_id = rs->getUInt("scourse");
+      t.canary = rs->getBoolean("scanary");
     }
     if (!rs->isNull("cid")) {
       t.course_found = true;
@@ -148,8 +150,8 @@ Result<std::optional<ExistingSubmission>> InsertSubmission(
     }
     auto& ins = db.Prepare(
         "INSERT INTO submissions (id, student_id, module_id, received_at, size_bytes, sha256, "
-        "storage_key, late, status, client_ip, on_time_refused_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)");
+        "storage_key, late, status, client_ip, on_time_refused_at, canary) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)");
     ins.setString(1, s.id);
     ins.setUInt(2, s.student_id);
     ins.setUInt(3, s.module_id);
@@ -164,6 +166,7 @@ Result<std::optional<ExistingSubmission>> InsertSubmission(
     } else {
       ins.setNull(10, 0);
     }
+    ins.setBoolean(11, s.canary);
     ins.executeUpdate();
     return Status::Ok();
   });

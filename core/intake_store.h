@@ -29,6 +29,7 @@ struct UploadTarget {
   bool token_enabled = false;
   uint32_t student_id = 0;
   uint32_t student_course_id = 0;
+  bool canary = false;  // the course's canary student (issue 10): no dedup, no token rate
   bool course_found = false;
   uint32_t course_id = 0;
   std::optional<ModuleRow> module;
@@ -58,6 +59,7 @@ struct NewSubmission {
   bool supersede = true;  // older queued submissions of the same student and module
   // Accepted as on time after the deadline: this token was refused then (outage ledger).
   std::optional<SysTime> on_time_refused_at;
+  bool canary = false;    // submitted by the watchdog's canary (submissions.canary)
 };
 
 struct ExistingSubmission {

@@ -18,7 +18,7 @@ std::string QueueQuery() {
     q << ", COALESCE(SUM(wall_ms <= " << static_cast<uint64_t>(kJudgeDurationBounds[i] * 1000)
       << "), 0) AS b" << i;
   }
-  q << " FROM submissions GROUP BY status, verdict";
+  q << " FROM submissions WHERE canary = 0 GROUP BY status, verdict";  // canaries: not queue load
   return q.str();
 }
 

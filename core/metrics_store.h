@@ -30,7 +30,8 @@ struct QueueSnapshot {
   std::map<std::string, VerdictStats> by_verdict;     // finished (status done) only
 };
 
-// Submissions by status and verdict, the oldest queued age (by the database's clock).
+// Submissions by status and verdict, the oldest queued age (by the database's clock);
+// the watchdog's canary submissions are left out (they are not students' load).
 Result<QueueSnapshot> ReadQueueSnapshot(Database& db);
 
 struct RunnerRow {

@@ -14,6 +14,7 @@ namespace {
 // The outer query lists that student's submissions for the module, newest first; a
 // LEFT JOIN keeps the header row when there are none. Queue positions count queued
 // rows of every token by (received_at, id), a range scan on ix_submissions_queue.
+// The watchdog's canary submissions (submissions.canary) count in no queue figure.
 constexpr char kResultsQuery[] = R"SQL(
 WITH target AS (
   SELECT st.id AS student_id, m.id AS module_id, c.code AS course_code,
@@ -26,19 +27,19 @@ WITH target AS (
 )
 SELECT t.course_code, t.course_title, t.module_code, t.module_title, t.deadline,
   t.late_until, t.closed, t.closed_at,
-  (SELECT COUNT(*) FROM submissions r WHERE r.status = 'running') AS running_jobs,
+  (SELECT COUNT(*) FROM submissions r WHERE r.status = 'running' AND r.canary = 0) AS running_jobs,
   (SELECT COUNT(*) FROM runners WHERE state <> 'disabled'
      AND heartbeat_at >= UTC_TIMESTAMP(6) - INTERVAL 60 SECOND) AS active_runners,
   (SELECT GROUP_CONCAT(d.ms) FROM (
      SELECT TIMESTAMPDIFF(MICROSECOND, started_at, finished_at) DIV 1000 AS ms
      FROM submissions
-     WHERE status = 'done' AND started_at IS NOT NULL AND finished_at IS NOT NULL
+     WHERE status = 'done' AND canary = 0 AND started_at IS NOT NULL AND finished_at IS NOT NULL
      ORDER BY received_at DESC LIMIT ?) d) AS recent_ms,
   s.id, s.received_at, s.size_bytes, s.sha256, s.status, s.late, s.started_at,
   s.finished_at, s.verdict, s.score, s.max_score, LEFT(s.log, ?) AS log, s.log_truncated,
   s.on_time_refused_at,
   CASE WHEN s.status = 'queued' THEN (
-    SELECT COUNT(*) FROM submissions q WHERE q.status = 'queued'
+    SELECT COUNT(*) FROM submissions q WHERE q.status = 'queued' AND q.canary = 0
       AND (q.received_at < s.received_at OR (q.received_at = s.received_at AND q.id < s.id))
   ) END AS ahead,
   (SELECT JSON_ARRAYAGG(JSON_OBJECT('seq', tr.seq, 'name', tr.name, 'passed', tr.passed,

@@ -167,11 +167,11 @@ Result<QueueOverview> ReadQueueOverview(Database& db) {
     std::map<std::string, uint64_t> counts;
     for (const char* k : kStatuses) counts[k] = 0;
     std::unique_ptr<sql::ResultSet> rs(
-        db.Prepare("SELECT status, COUNT(*) FROM submissions GROUP BY status").executeQuery());
+        db.Prepare("SELECT status, COUNT(*) FROM submissions WHERE canary = 0 GROUP BY status").executeQuery());
     while (rs->next()) counts[rs->getString(1)] = rs->getUInt64(2);
     for (const char* k : kStatuses) q.depth.emplace_back(k, counts[k]);
     rs.reset(db.Prepare("SELECT UTC_TIMESTAMP(6), (SELECT MIN(received_at) FROM submissions "
-                        "WHERE status = 'queued')")
+                        "WHERE status = 'queued' AND canary = 0)")
                  .executeQuery());
     if (rs->next()) {
       q.now = Time(*rs, 1);
@@ -225,6 +225,9 @@ Result<std::vector<std::string>> Rejudge(Database& db, const RejudgeSelection& s
       }
       q += sel.judge_errors ? " WHERE s.status = 'judge_error'"
                             : " WHERE s.status IN ('done', 'judge_error')";
+      // Old canaries sent back to the queue would read as canaries waiting past their
+      // target and fire the canary alert; the next canary tests the fixed judge anyway.
+      q += " AND s.canary = 0";
       if (module_id) {
         q += " AND s.module_id = ?";
       } else if (!sel.course.empty()) {
@@ -289,8 +292,8 @@ Status ExportScores(Database& db, const std::string& course, const std::string& 
     auto& st = db.Prepare(
         "SELECT st.student_no, st.name, s.id, s.status, s.score, s.max_score, s.late FROM "
         "students st JOIN modules m ON m.course_id = st.course_id AND m.id = ? LEFT JOIN "
-        "submissions s ON s.student_id = st.id AND s.module_id = m.id ORDER BY st.student_no, "
-        "s.received_at, s.id");
+        "submissions s ON s.student_id = st.id AND s.module_id = m.id WHERE st.canary = 0 "
+        "ORDER BY st.student_no, s.received_at, s.id");
     st.setUInt(1, *mid);
     std::unique_ptr<sql::ResultSet> rs(st.executeQuery());
     std::optional<ScoreRow> cur;

@@ -108,6 +108,7 @@ struct QueueOverview {
   std::vector<RunnerRow> runners;
 };
 
+// depth and oldest_queued leave the canary's submissions out; running lists every job.
 Result<QueueOverview> ReadQueueOverview(Database& db);
 
 // ---- rejudge and cancel ----
@@ -122,6 +123,8 @@ struct RejudgeSelection {
 // Returns the IDs sent back to the queue: status queued, attempts 0, runner, lease,
 // times, verdict, score, log and test results cleared, in one transaction.
 // A single ID that is queued or running is a FailedPrecondition naming its status.
+// A selection by module or --judge-errors leaves the watchdog's canaries out (a
+// single ID is rejudged whatever it is).
 Result<std::vector<std::string>> Rejudge(Database& db, const RejudgeSelection& sel);
 
 // Marks a queued submission cancelled. FailedPrecondition (naming the status) when
@@ -144,7 +147,8 @@ struct ScoreRow {
 };
 
 // Calls row() once per student of the course (by student number), including those
-// who never submitted. NotFound for an unknown course or module.
+// who never submitted, except the course's canary student. NotFound for an unknown
+// course or module.
 Status ExportScores(Database& db, const std::string& course, const std::string& module,
                     const std::function<void(const ScoreRow&)>& row);
 

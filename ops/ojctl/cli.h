@@ -101,5 +101,6 @@ void AddReceiptCommands(CLI::App& app, Cli& cli);     // receipt init|rotate|ver
 void AddDbStatusCommand(CLI::App& db, Cli& cli);      // db status (db_status.cc)
 // outages, module extend|set-grace. REQUIRES: AddCourseCommands ran (adds to `module`).
 void AddOutageCommands(CLI::App& app, Cli& cli);
+void AddCanaryCommands(CLI::App& app, Cli& cli);      // canary set|remove|status
 
 }  // namespace oj::ctl

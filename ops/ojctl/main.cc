@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   AddOpsCommands(app, cli);
   AddReceiptCommands(app, cli);
   AddOutageCommands(app, cli);
+  AddCanaryCommands(app, cli);
 
   CLI11_PARSE(app, argc, argv);
   if (!cli.run) {

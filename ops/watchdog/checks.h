@@ -14,6 +14,7 @@
 //   nginx_process     nginx master alive
 //   http_5xx_rate, http_429_rate      share of nginx answers in one cycle (access log)
 //   replica_running, replica_lag      only with a read replica (replica_check.h)
+//   canary:<course>/<module>          the end-to-end canary (canary_prober.h)
 #pragma once
 
 #include <sys/types.h>

@@ -73,6 +73,11 @@ void Watchdog::Apply(const Config& cfg) {
   cfg_ = cfg;
   checker_ = std::make_unique<Checker>(cfg_);
   keeper_ = std::make_unique<OutageKeeper>(cfg_, keeper_ ? keeper_->current() : MinuteSample{});
+  if (canary_) {
+    canary_->Reconfigure(cfg_);
+  } else {
+    canary_ = std::make_unique<CanaryProber>(cfg_);
+  }
   status_path_ = cfg_.paths.run_dir + "/watchdog.status.json";
 }
 
@@ -111,6 +116,7 @@ void Watchdog::Run(const std::string& config_path, std::atomic<bool>* stop,
 void Watchdog::RunCycle() {
   auto t0 = Clock::now();
   std::vector<Sample> samples = checker_->RunAll();
+  canary_->Run(&samples);
   auto now = Clock::now();
   for (const Sample& s : samples) Handle(s, now);
   for (const Alert& a : keeper_->Cycle(checker_->last_probe_ok(), checker_->last_http(),

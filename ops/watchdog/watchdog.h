@@ -14,6 +14,7 @@
 
 #include "core/config.h"
 #include "ops/watchdog/alert_state.h"
+#include "ops/watchdog/canary_prober.h"
 #include "ops/watchdog/checks.h"
 #include "ops/watchdog/delivery.h"
 #include "ops/watchdog/outage_keeper.h"
@@ -41,6 +42,7 @@ class Watchdog {
 
   Config cfg_;
   std::unique_ptr<Checker> checker_;
+  std::unique_ptr<CanaryProber> canary_;  // kept across reloads (remembers refusals)
   std::unique_ptr<Notifier> notifier_;
   std::unique_ptr<OutageKeeper> keeper_;
   std::map<std::string, CheckState> states_;

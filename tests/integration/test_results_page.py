@@ -34,9 +34,10 @@ def doc(course, module, token):
 
 
 def queued_before(sub_id):
-    """What the page must say: queued rows of any token received before sub_id."""
+    """What the page must say: queued rows of any token received before sub_id (the
+    watchdog's canaries do not count: issue 10)."""
     return int(sql("SELECT COUNT(*) FROM submissions q JOIN submissions s ON s.id = "
-                   f"'{sub_id}' WHERE q.status = 'queued' AND (q.received_at < s.received_at "
+                   f"'{sub_id}' WHERE q.status = 'queued' AND q.canary = 0 AND (q.received_at < s.received_at "
                    "OR (q.received_at = s.received_at AND q.id < s.id))")[0][0])
 
 

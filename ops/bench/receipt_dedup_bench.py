@@ -1,0 +1,264 @@
+#!/usr/bin/env python3
+"""Upload wall time with receipts + duplicate detection ON vs OFF (issue 10, target: within 2%).
+
+  ops/bench/receipt_dedup_bench.py [--var VAR_DIR] [--rounds 10] [--uploads 200] [--concurrency 4]
+                                   [--size 65536] [--only receipts|dedup]
+
+Needs a running stack that the benchmark may reconfigure: use a private one
+(`ops/oj up --var /tmp/bench-var --free-ports`). It rewrites VAR/oj.toml, re-renders and
+reloads nginx, SIGHUPs the FastCGI pool, and restores all three on exit. Loopback only.
+
+ON:  upload.receipts = true,  upload.dedup_window_s = 600 (the defaults)
+OFF: upload.receipts = false, upload.dedup_window_s = 0
+Same run: rounds interleave the modes (ON OFF, OFF ON, ...); before each round the pool
+is reloaded with that mode and warmed up. A round is UPLOADS uploads of distinct random
+bytes (so retry detection looks and finds nothing: the cost of the normal path), each of a
+distinct size (so concurrent uploads never look like a parallel batch, which skips the
+lookup), spread over 64 tokens of a course of its own, through nginx, CONCURRENCY at a
+time. nginx's per-IP upload limit is raised for the run (it would answer 429 otherwise).
+The stack's judge runners are held for the run (their supervisors stopped, the runners
+asked to exit, as tests/integration/ojtest.paused_runners does) so judging the uploads does
+not compete with storing them; they are resumed on exit. After each round its uploads are
+marked cancelled (SQL as the stack's root over its private socket, as the tests do), so
+every round starts with the same queue: queue positions are counted per upload, and a
+queue growing by 200 a round would make later rounds slower whatever the mode.
+Reported: per mode the median round wall time and per-upload p50/p99; the ratio ON/OFF of
+the median wall times, and the median of the per-round ON/OFF ratios (each round runs both
+modes back to back, so that figure is the least sensitive to drift on a shared machine).
+"""
+import argparse
+import http.client
+import os
+import re
+import secrets
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import tomllib
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
+ID_RE = re.compile(rb"^\[SUCC \xe2\x9c\x93\] Received ([A-Za-z0-9]{16}) at ")
+
+
+def toml_value(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, list):
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
+    return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class Stack:
+    def __init__(self, var):
+        self.var = os.path.abspath(var)
+        self.config = os.path.join(self.var, "oj.toml")
+        env = dict(line.strip().split("=", 1) for line in open(os.path.join(self.var, "demo.env"))
+                   if "=" in line)
+        self.bin = env["OJ_BIN"]
+        with open(self.config, "rb") as f:
+            self.base = tomllib.load(f)
+        self.port = self.base["server"]["port"]
+        self.original = self.config + ".bench-orig"
+        shutil.copy2(self.config, self.original)
+
+    def ojctl(self, *args):
+        return subprocess.run([os.path.join(self.bin, "ops/ojctl/ojctl"), "--config", self.config, *args],
+                              check=True, capture_output=True, text=True).stdout
+
+    def write(self, receipts, dedup_window_s):
+        cfg = {k: dict(v) for k, v in self.base.items()}
+        cfg.setdefault("rate", {}).update({"upload_per_ip_rps": 100000, "upload_burst": 100000})
+        cfg.setdefault("upload", {}).update({"receipts": receipts, "dedup_window_s": dedup_window_s,
+                                             "token_limit": 100000})
+        with open(self.config + ".tmp", "w") as f:
+            for section, kv in cfg.items():
+                f.write(f"[{section}]\n")
+                for k, v in kv.items():
+                    f.write(f"{k} = {toml_value(v)}\n")
+                f.write("\n")
+        os.chmod(self.config + ".tmp", 0o600)
+        os.replace(self.config + ".tmp", self.config)
+
+    def reload_nginx(self):
+        conf = os.path.join(self.var, "nginx/nginx.conf")
+        self.ojctl("nginx", "render", "--out", conf)
+        subprocess.run(["nginx", "-e", os.path.join(self.var, "log/nginx-error.log"), "-p",
+                        os.path.join(self.var, "nginx"), "-c", conf, "-s", "reload"], check=True)
+        time.sleep(1)  # old nginx workers finish; new ones carry the new limits
+
+    def workers(self):
+        master = int(open(os.path.join(self.var, "run/fcgi.pid")).read())
+        out = set()
+        for d in os.listdir("/proc"):
+            if d.isdigit():
+                try:
+                    rest = open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()
+                    if int(rest[1]) == master and rest[0] not in "ZX":
+                        out.add(int(d))
+                except (OSError, IndexError, ValueError):
+                    pass
+        return master, out
+
+    def reload_pool(self):
+        master, old = self.workers()
+        want = self.base.get("fcgi", {}).get("workers", 8)
+        os.kill(master, signal.SIGHUP)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            _, now = self.workers()
+            if not (now & old) and len(now) >= want:
+                return
+            time.sleep(0.05)
+        raise SystemExit("the pool did not replace its workers within 60 s")
+
+    def cancel_queued(self, course):
+        subprocess.run(["mariadb", "--no-defaults", "--socket", os.path.join(self.var, "run/mysqld.sock"),
+                        "-uroot", "oj", "-e",
+                        "UPDATE submissions s JOIN modules m ON m.id = s.module_id JOIN courses c ON "
+                        f"c.id = m.course_id SET s.status = 'cancelled' WHERE c.code = '{course}' AND "
+                        "s.status = 'queued'"], check=True)
+
+    def pause_runners(self):
+        run = os.path.join(self.var, "run")
+        self.held = []
+        for f in sorted(os.listdir(run)):
+            if not (f.startswith("runner-") and f.endswith(".sup.pid")):
+                continue
+            try:
+                sup = int(open(os.path.join(run, f)).read())
+                pid = int(open(os.path.join(run, f[: -len(".sup.pid")] + ".pid")).read())
+                os.kill(sup, signal.SIGSTOP)
+                self.held.append(sup)
+                os.kill(pid, signal.SIGTERM)
+            except (OSError, ValueError):
+                continue
+            deadline = time.time() + 120
+            while time.time() < deadline and os.path.exists(f"/proc/{pid}") and \
+                    open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z":
+                time.sleep(0.1)
+
+    def restore(self):
+        for sup in getattr(self, "held", []):
+            try:
+                os.kill(sup, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+        shutil.move(self.original, self.config)
+        try:
+            self.reload_nginx()
+            self.reload_pool()
+        except Exception as e:  # noqa: BLE001 - report and leave the stack to the operator
+            print(f"warning: restoring the stack: {e}", file=sys.stderr)
+
+
+def multipart(token, course, module, data):
+    b = "----ojbench" + secrets.token_hex(8)
+    head = "".join(f'--{b}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
+                   for k, v in (("token", token), ("course", course), ("module", module)))
+    body = (head + f'--{b}\r\nContent-Disposition: form-data; name="file"; filename="a.tar.bz2"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n").encode() + data + f"\r\n--{b}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={b}"
+
+
+def run_round(port, bodies, concurrency):
+    """Posts every body; returns (wall seconds, [per-upload seconds])."""
+    lat = []
+    lock = threading.Lock()
+    it = iter(bodies)
+    errors = []
+
+    def worker():
+        while True:
+            with lock:
+                nxt = next(it, None)
+            if nxt is None:
+                return
+            body, ctype = nxt
+            t0 = time.perf_counter()
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            c.request("POST", "/upload", body=body, headers={"Content-Type": ctype})
+            r = c.getresponse()
+            text = r.read()
+            c.close()
+            dt = time.perf_counter() - t0
+            with lock:
+                lat.append(dt)
+                if r.status != 200 or not ID_RE.match(text):
+                    errors.append(f"{r.status} {text[:80]!r}")
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    if errors:
+        raise SystemExit(f"{len(errors)} uploads failed, e.g. {errors[0]}")
+    return wall, lat
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--var", default=os.path.join(ROOT, "var"))
+    ap.add_argument("--rounds", type=int, default=10, help="rounds per mode")
+    ap.add_argument("--uploads", type=int, default=200, help="uploads per round")
+    ap.add_argument("--concurrency", type=int, default=4)
+    ap.add_argument("--size", type=int, default=65536, help="bytes per upload (+ its index)")
+    ap.add_argument("--only", choices=("receipts", "dedup"),
+                    help="attribution: ON turns on only this one (the other stays off)")
+    a = ap.parse_args()
+
+    st = Stack(a.var)
+    try:
+        course = "RB" + secrets.token_hex(3).upper()
+        st.ojctl("course", "add", course)
+        st.ojctl("module", "add", course, "B", "--deadline", "now+1d", "--supersede", "off")
+        tokens = [st.ojctl("student", "add", course, f"b{i}").strip() for i in range(64)]
+        st.write(True, 600)
+        st.reload_nginx()
+        st.pause_runners()
+
+        def bodies(n):
+            return [multipart(tokens[i % len(tokens)], course, "B", os.urandom(a.size + i)) for i in range(n)]
+
+        results = {"on": [], "off": []}
+        lats = {"on": [], "off": []}
+        for r in range(a.rounds):
+            order = ("on", "off") if r % 2 == 0 else ("off", "on")
+            for mode in order:
+                on = mode == "on"
+                st.write(on and a.only != "dedup", 600 if on and a.only != "receipts" else 0)
+                st.reload_pool()
+                run_round(st.port, bodies(16), a.concurrency)  # warm-up: fresh workers connect
+                wall, lat = run_round(st.port, bodies(a.uploads), a.concurrency)
+                st.cancel_queued(course)
+                results[mode].append(wall)
+                lats[mode].extend(lat)
+                print(f"round {r + 1} {mode:3}: {wall:.3f} s for {a.uploads} uploads "
+                      f"({a.uploads / wall:.0f}/s)", flush=True)
+        summary = {}
+        for mode in ("on", "off"):
+            ls = sorted(lats[mode])
+            summary[mode] = (statistics.median(results[mode]), ls[len(ls) // 2] * 1e3,
+                             ls[min(len(ls) - 1, int(len(ls) * 0.99))] * 1e3)
+            print(f"{mode:3}: median round {summary[mode][0]:.3f} s, per upload p50 "
+                  f"{summary[mode][1]:.1f} ms p99 {summary[mode][2]:.1f} ms")
+        ratio = summary["on"][0] / summary["off"][0]
+        pairs = [on / off for on, off in zip(results["on"], results["off"])]
+        what = {None: "receipts+dedup", "receipts": "receipts only", "dedup": "dedup only"}[a.only]
+        print(f"{what} ON vs OFF: {ratio:.3f}x wall (medians of {a.rounds} rounds each); "
+              f"median per-round ratio {statistics.median(pairs):.3f} (range {min(pairs):.3f}-"
+              f"{max(pairs):.3f}); {a.uploads} x {a.size // 1024} KiB uploads, concurrency {a.concurrency}")
+    finally:
+        st.restore()
+
+
+if __name__ == "__main__":
+    main()
