@@ -166,6 +166,8 @@ std::map<std::string, Setter> Bindings(Config& c) {
   b["watchdog.delivery_timeout_ms"] = IntSetter(&c.watchdog.delivery_timeout_ms, 100);
   b["watchdog.action_command"] = StringSetter(&c.watchdog.action_command);
   b["watchdog.action_cooldown_s"] = IntSetter(&c.watchdog.action_cooldown_s, 0);
+  b["watchdog.event_quiet_s"] = IntSetter(&c.watchdog.event_quiet_s, 1);
+  b["watchdog.nginx_reading_max"] = IntSetter(&c.watchdog.nginx_reading_max, 1);
   b["log.level"] = StringSetter(&c.log.level);
   return b;
 }

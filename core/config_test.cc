@@ -43,6 +43,8 @@ TEST(ConfigTest, ExampleFileHasExactlyTheDefaults) {
   EXPECT_EQ(a.watchdog.delivery_timeout_ms, b.watchdog.delivery_timeout_ms);
   EXPECT_EQ(a.watchdog.action_command, b.watchdog.action_command);
   EXPECT_EQ(a.watchdog.action_cooldown_s, b.watchdog.action_cooldown_s);
+  EXPECT_EQ(a.watchdog.event_quiet_s, b.watchdog.event_quiet_s);
+  EXPECT_EQ(a.watchdog.nginx_reading_max, b.watchdog.nginx_reading_max);
   EXPECT_EQ(a.log.level, b.log.level);
 }
 

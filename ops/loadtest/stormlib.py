@@ -318,6 +318,11 @@ class PrivateStack:
 
     def __init__(self, bin_dir, receiver, storage_mb=0, var=None, log=print,
                  settings=()):
+        if var:
+            var = os.path.abspath(var)
+            if os.path.exists(var) and os.listdir(var):
+                raise RuntimeError(f"{var} is not empty: the private stack needs a new directory")
+            os.makedirs(var, exist_ok=True)
         self.var = var or tempfile.mkdtemp(prefix="oj-load-stack-")
         os.chmod(self.var, 0o755)  # mkdtemp's 0700 keeps the sandbox's unprivileged uid out
         self.bin = bin_dir

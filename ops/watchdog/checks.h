@@ -13,6 +13,8 @@
 //   fcgi_processes    pool master alive with at least one worker running (not stopped)
 //   nginx_process     nginx master alive
 //   http_5xx_rate, http_429_rate      share of nginx answers in one cycle (access log)
+// and the event checks of event_checks.h (fcgi_worker_crashes, fcgi_master_restarted,
+// runner_restarted, database_restarted, oom_kills) with nginx_slow_clients.
 #pragma once
 
 #include <sys/types.h>
@@ -35,6 +37,7 @@ struct Sample {
   std::string value;      // measured, as text ("" when unknown)
   std::string threshold;  // as text
   std::string detail;     // one line for the alert
+  bool event = false;     // an event check (event_checks.h): kOver = happened since last cycle
 };
 
 // Pure evaluations, table-tested.

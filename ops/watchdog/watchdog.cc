@@ -72,6 +72,7 @@ Watchdog::~Watchdog() {
 void Watchdog::Apply(const Config& cfg) {
   cfg_ = cfg;
   checker_ = std::make_unique<Checker>(cfg_);
+  events_ = std::make_unique<EventChecker>(cfg_);  // a reload takes a new baseline
   status_path_ = cfg_.paths.run_dir + "/watchdog.status.json";
 }
 
@@ -110,6 +111,7 @@ void Watchdog::Run(const std::string& config_path, std::atomic<bool>* stop,
 void Watchdog::RunCycle() {
   auto t0 = Clock::now();
   std::vector<Sample> samples = checker_->RunAll();
+  events_->RunAll(&samples);
   auto now = Clock::now();
   for (const Sample& s : samples) Handle(s, now);
   ReapActions();
@@ -123,7 +125,10 @@ void Watchdog::Handle(const Sample& s, Clock::time_point now) {
                      std::chrono::seconds(cfg_.watchdog.repeat_s)};
   CheckState& st = states_[s.check];
   AlertState before = st.state;
-  Transition t = Step(st, s.obs, now, timing);
+  Transition t = s.event ? StepEvent(st, s.obs, now,
+                                     std::chrono::seconds(cfg_.watchdog.event_quiet_s),
+                                     timing.repeat)
+                         : Step(st, s.obs, now, timing);
   st = t.next;
   if (st.state != before) {
     spdlog::info("check {}: {} -> {} ({})", s.check, StateName(before), StateName(st.state),
@@ -184,7 +189,8 @@ void Watchdog::WriteStatus(const std::vector<Sample>& samples, double cycle_ms) 
                                                                      : "unknown"},
                        {"value", s.value},
                        {"threshold", s.threshold},
-                       {"detail", s.detail}};
+                       {"detail", s.detail},
+                       {"kind", s.event ? "event" : "state"}};
   }
   j["checks"] = std::move(checks);
   // No fsync: under the io pressure this daemon reports, the cycle must not wait on

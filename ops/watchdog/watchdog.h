@@ -16,6 +16,7 @@
 #include "ops/watchdog/alert_state.h"
 #include "ops/watchdog/checks.h"
 #include "ops/watchdog/delivery.h"
+#include "ops/watchdog/event_checks.h"
 
 namespace oj::watchdog {
 
@@ -40,6 +41,7 @@ class Watchdog {
 
   Config cfg_;
   std::unique_ptr<Checker> checker_;
+  std::unique_ptr<EventChecker> events_;  // crashes and restarts (event_checks.h)
   std::unique_ptr<Notifier> notifier_;
   std::map<std::string, CheckState> states_;
   std::map<std::string, Clock::time_point> last_action_;
