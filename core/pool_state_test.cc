@@ -18,12 +18,12 @@ TEST(PoolStateTest, RoundTrip) {
 TEST(PoolStateTest, MalformedIsRejected) {
   const char* bad[] = {
       "",
-      "master_pid=12\n",                       // no crash count
-      "worker_crashes=1\n",                    // no pid
-      "master_pid=x\nworker_crashes=1\n",      // not a number
-      "master_pid=0\nworker_crashes=1\n",      // not a pid
-      "master_pid=12\nworker_crashes=-1\n",    // negative count
-      "master_pid=12 \nworker_crashes=1\n",    // trailing junk
+      "master_pid=12\n",                     // no crash count
+      "worker_crashes=1\n",                  // no pid
+      "master_pid=x\nworker_crashes=1\n",    // not a number
+      "master_pid=0\nworker_crashes=1\n",    // not a pid
+      "master_pid=12\nworker_crashes=-1\n",  // negative count
+      "master_pid=12 \nworker_crashes=1\n",  // trailing junk
       "master_pid=12\nworker_crashes=1\nstarted_at=yesterday\n",
   };
   for (const char* t : bad) EXPECT_FALSE(ParsePoolState(t)) << t;

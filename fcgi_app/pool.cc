@@ -77,8 +77,8 @@ class PoolMaster {
     signal(SIGPIPE, SIG_IGN);
 
     state_.master_pid = ::getpid();
-    state_.started_at = std::chrono::duration<double>(
-                            std::chrono::system_clock::now().time_since_epoch()).count();
+    state_.started_at =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     SaveState();
     slots_ = std::min<int>(static_cast<int>(cfg_.fcgi.workers), kMaxWorkers);
     deaths_.resize(kMaxWorkers);
@@ -177,8 +177,8 @@ class PoolMaster {
       // The watchdog's fcgi_worker_crashes alert reads this (the respawn hides the crash).
       ++state_.worker_crashes;
       sb_->worker_crashes.fetch_add(1);
-      state_.last_crash = "worker " + std::to_string(pid) + " (slot " + std::to_string(i) +
-                          ") died: " + how;
+      state_.last_crash =
+          "worker " + std::to_string(pid) + " (slot " + std::to_string(i) + ") died: " + how;
       SaveState();
     }
     if (slot.storing.load()) {

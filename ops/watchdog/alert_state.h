@@ -33,7 +33,7 @@ struct CheckState {
   AlertState state = AlertState::kOk;
   Clock::time_point since{};      // when the current state began
   Clock::time_point last_sent{};  // last firing/repeat message (firing only)
-  Clock::time_point last_event{}; // last event seen (event checks, firing only)
+  Clock::time_point last_event{};  // last event seen (event checks, firing only)
 };
 
 struct Transition {

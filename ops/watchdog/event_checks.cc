@@ -38,8 +38,7 @@ DatabaseConfig ShortTimeouts(DatabaseConfig d) {
 }
 
 double MonotonicSeconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace
@@ -53,8 +52,7 @@ Sample PoolCrashes(const std::optional<PoolState>& prev, const std::optional<Poo
   }
   uint64_t seen = 0;
   if (prev) {
-    bool same_master =
-        prev->master_pid == cur->master_pid && prev->started_at == cur->started_at;
+    bool same_master = prev->master_pid == cur->master_pid && prev->started_at == cur->started_at;
     seen = same_master ? cur->worker_crashes - std::min(cur->worker_crashes, prev->worker_crashes)
                        : cur->worker_crashes;  // a new master counts from 0
   }
@@ -77,8 +75,8 @@ Sample MasterRestart(const std::optional<PoolState>& prev, const std::optional<P
     s.detail = where + " not readable (no pool master running, or paths.run_dir differs)";
     return s;
   }
-  bool restarted = prev && (prev->master_pid != cur->master_pid ||
-                            prev->started_at != cur->started_at);
+  bool restarted =
+      prev && (prev->master_pid != cur->master_pid || prev->started_at != cur->started_at);
   s.obs = restarted ? Observation::kOver : Observation::kOk;
   s.value = restarted ? "1" : "0";
   s.detail = restarted ? "the FastCGI pool master was restarted: pid " +

@@ -86,7 +86,8 @@ TEST(EventChecksTest, RunnerRestarts) {
       {"a runner before migration 0004", old_runner, one, kO},
       {"database down", one, std::nullopt, kU},
   };
-  for (const auto& c : cases) EXPECT_EQ(RunnerRestarts(c.prev, c.cur, "db").obs, c.expected) << c.name;
+  for (const auto& c : cases)
+    EXPECT_EQ(RunnerRestarts(c.prev, c.cur, "db").obs, c.expected) << c.name;
   Sample s = RunnerRestarts(one, one_restarted, "db");
   EXPECT_NE(s.detail.find("h:1 (pid 100 -> 200"), std::string::npos) << s.detail;
 }

@@ -125,10 +125,10 @@ void Watchdog::Handle(const Sample& s, Clock::time_point now) {
                      std::chrono::seconds(cfg_.watchdog.repeat_s)};
   CheckState& st = states_[s.check];
   AlertState before = st.state;
-  Transition t = s.event ? StepEvent(st, s.obs, now,
-                                     std::chrono::seconds(cfg_.watchdog.event_quiet_s),
-                                     timing.repeat)
-                         : Step(st, s.obs, now, timing);
+  Transition t = s.event
+                     ? StepEvent(st, s.obs, now, std::chrono::seconds(cfg_.watchdog.event_quiet_s),
+                                 timing.repeat)
+                     : Step(st, s.obs, now, timing);
   st = t.next;
   if (st.state != before) {
     spdlog::info("check {}: {} -> {} ({})", s.check, StateName(before), StateName(st.state),
