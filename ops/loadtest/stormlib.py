@@ -348,12 +348,20 @@ class PrivateStack:
         settings = [("watchdog", "webhook_url", f'"{self.receiver.url}"'), ("watchdog", "interval_s", "2"),
                     ("watchdog", "for_s", "4")] + self.settings
         set_toml(cfg, settings)
-        # the new settings reach the watchdog and the runner by a restart of each
-        for name in ["watchdog"] + [n[:-4] for n in os.listdir(os.path.join(self.var, "run"))
-                                    if n.startswith("runner-") and n.endswith(".pid")
-                                    and not n.endswith(".sup.pid")]:
-            restart_daemon(self.var, name)
-        return ojload.Stack(self.var)
+        # the new settings reach the runner and the watchdog by a restart of each (the
+        # watchdog last: its first cycle is the baseline, so the runner's restart is no alert)
+        stack = ojload.Stack(self.var)
+        runners = [n[:-4] for n in os.listdir(os.path.join(self.var, "run"))
+                   if n.startswith("runner-") and n.endswith(".pid") and not n.endswith(".sup.pid")]
+        pids = {str(restart_daemon(self.var, name)) for name in runners}
+        deadline = time.time() + 30
+        while time.time() < deadline:  # each new runner has sent its first heartbeat
+            rows = stack.sql("SELECT pid FROM runners", check=False) or []
+            if pids <= {r[0] for r in rows}:
+                break
+            time.sleep(0.2)
+        restart_daemon(self.var, "watchdog")
+        return stack
 
     def down(self):
         subprocess.run([os.path.join(ojload.ROOT, "ops/oj"), "down", "--var", self.var],
