@@ -279,6 +279,20 @@ class Storm:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def wait_resolved(receiver, bound, checks=None):
+    """Waits (at most bound seconds) until every check that fired (of `checks`, default all)
+    has resolved since."""
+    t0 = time.time()
+    while receiver and time.time() - t0 < bound:
+        last = {}
+        for _, st, c in receiver.events():
+            if checks is None or c in checks:
+                last[c] = st
+        if all(st == "resolved" for st in last.values()):
+            return
+        time.sleep(1)
+
+
 def report(name, storm, sampler, receiver, loss, wall, extra_rows=(), out=sys.stdout):
     """Prints the scenario's tables; returns the list of failed checks."""
     ok_loss, summary, problems = loss
