@@ -34,6 +34,15 @@ def require_loopback(url):
         die(f"refusing to load {url}: the harness runs against loopback only")
 
 
+def mariadb_crash_lines(stack, n=3):
+    """The last 'got signal' lines of the stack's MariaDB error log (a crash), or []."""
+    try:
+        with open(os.path.join(stack.var, "log", "mariadb.log"), errors="replace") as f:
+            return [line.strip() for line in f if "got signal" in line][-n:]
+    except OSError:
+        return []
+
+
 class Stack:
     """A running stack, read from <var>/demo.env."""
 
@@ -163,7 +172,14 @@ def loss_check(stack, acked, wait_s=0, require_terminal=True, allow_judge_error=
                 break
             q = ("SELECT id, sha256, size_bytes, storage_key, status, attempts, IFNULL(verdict,'') "
                  "FROM submissions WHERE id IN (" + ",".join(f"'{x}'" for x in chunk) + ")")
-            for r in stack.sql(q):
+            got = stack.sql(q, check=False)
+            if got is None:  # the database is down: no verdict on anything, and that is a failure
+                summary = {"judging_checked": require_terminal, "acknowledged": len(ids), "lost": "?",
+                           "bad_sha256": "?", "unfinished": "?", "judge_error": "?", "double_judged": "?",
+                           "status": {}, "verdicts": {}, "attempts": {}}
+                return False, summary, ["the database does not answer: the loss check could not run "
+                                        "(is mariadbd running? see log/mariadb.log)"]
+            for r in got:
                 rows[r[0]] = r
         pending = [i for i in ids if i in rows and rows[i][4] not in TERMINAL]
         if not require_terminal or not pending or time.time() >= deadline:

@@ -377,7 +377,12 @@ class PrivateStack:
         restart_daemon(self.var, "watchdog")
         return stack
 
-    def down(self):
+    def down(self, keep_logs=False):
+        """Stops and removes the stack; keep_logs copies its log directory out first (a failed run)."""
+        if keep_logs:
+            dest = tempfile.mkdtemp(prefix="oj-load-logs-")
+            shutil.copytree(os.path.join(self.var, "log"), os.path.join(dest, "log"), dirs_exist_ok=True)
+            print(f"the stack's logs are kept in {dest}/log")
         subprocess.run([os.path.join(ojload.ROOT, "ops/oj"), "down", "--var", self.var],
                        capture_output=True, timeout=300)
         if self.mounted:
