@@ -182,6 +182,8 @@ std::map<std::string, Setter> Bindings(Config& c) {
   b["canary.interval_s"] = IntSetter(&c.canary.interval_s, 0);
   b["canary.judge_target_s"] = IntSetter(&c.canary.judge_target_s, 1);
   b["canary.upload_timeout_ms"] = IntSetter(&c.canary.upload_timeout_ms, 100);
+  b["watchdog.event_quiet_s"] = IntSetter(&c.watchdog.event_quiet_s, 1);
+  b["watchdog.nginx_reading_max"] = IntSetter(&c.watchdog.nginx_reading_max, 1);
   b["log.level"] = StringSetter(&c.log.level);
   return b;
 }

@@ -138,6 +138,12 @@ struct WatchdogConfig {
   uint32_t delivery_timeout_ms = 5000;  // one webhook/sendmail/command attempt
   std::string action_command;           // run (sh -c) when a check fires; OJ_ALERT_CHECK set
   uint32_t action_cooldown_s = 600;     // per check, between two action runs
+  // Event checks (a crash or restart seen since the last cycle) fire at once and
+  // resolve after this long without a new event.
+  uint32_t event_quiet_s = 60;
+  // nginx connections still sending their request headers (stub_status "Reading");
+  // a slow-loris holds many; honest clients send headers in one packet.
+  uint32_t nginx_reading_max = 64;
 };
 
 // The outage ledger (issue 10): what makes a minute "unavailable" and how big the

@@ -57,6 +57,8 @@ TEST(ConfigTest, ExampleFileHasExactlyTheDefaults) {
   EXPECT_EQ(a.canary.interval_s, b.canary.interval_s);
   EXPECT_EQ(a.canary.judge_target_s, b.canary.judge_target_s);
   EXPECT_EQ(a.canary.upload_timeout_ms, b.canary.upload_timeout_ms);
+  EXPECT_EQ(a.watchdog.event_quiet_s, b.watchdog.event_quiet_s);
+  EXPECT_EQ(a.watchdog.nginx_reading_max, b.watchdog.nginx_reading_max);
   EXPECT_EQ(a.log.level, b.log.level);
 }
 

@@ -181,10 +181,11 @@ Status RecordHeartbeat(Database& db, const RunnerHeartbeat& h) {
   return db.Run("record runner heartbeat", [&]() -> Status {
     auto& st = db.Prepare(
         "INSERT INTO runners (id, host, slot, state, reason, submission_id, heartbeat_at, "
-        "internal_errors) VALUES (?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(6), ?) "
+        "internal_errors, started_at, pid) VALUES (?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(6), ?, ?, ?) "
         "ON DUPLICATE KEY UPDATE host = VALUES(host), slot = VALUES(slot), "
         "state = VALUES(state), reason = VALUES(reason), submission_id = VALUES(submission_id), "
-        "heartbeat_at = VALUES(heartbeat_at), internal_errors = VALUES(internal_errors)");
+        "heartbeat_at = VALUES(heartbeat_at), internal_errors = VALUES(internal_errors), "
+        "started_at = VALUES(started_at), pid = VALUES(pid)");
     st.setString(1, h.id);
     st.setString(2, h.host);
     st.setUInt(3, h.slot);
@@ -196,6 +197,12 @@ Status RecordHeartbeat(Database& db, const RunnerHeartbeat& h) {
       st.setNull(6, 0);
     }
     st.setUInt(7, h.internal_errors);
+    if (h.started_at.empty()) {
+      st.setNull(8, 0);
+    } else {
+      st.setString(8, h.started_at);
+    }
+    st.setUInt(9, h.pid);
     st.executeUpdate();
     return Status::Ok();
   });

@@ -88,6 +88,8 @@ struct RunnerHeartbeat {
   std::string reason;  // why held or disabled; empty otherwise
   std::optional<std::string> submission_id;
   uint32_t internal_errors = 0;  // consecutive
+  std::string started_at;        // when this runner process started (FormatDbTime, UTC)
+  uint32_t pid = 0;              // this runner process
 };
 // Creates or updates the runners row with heartbeat_at = now.
 Status RecordHeartbeat(Database& db, const RunnerHeartbeat& h);

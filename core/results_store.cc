@@ -4,7 +4,6 @@
 #include <cppconn/resultset.h>
 
 #include <algorithm>
-#include <nlohmann/json.hpp>
 
 namespace oj {
 namespace {
@@ -25,30 +24,41 @@ WITH target AS (
   JOIN modules m ON m.course_id = c.id
   WHERE st.token = ? AND st.enabled = 1 AND c.code = ? AND m.code = ?
 )
-SELECT t.course_code, t.course_title, t.module_code, t.module_title, t.deadline,
+SELECT t.module_id, t.course_code, t.course_title, t.module_code, t.module_title, t.deadline,
   t.late_until, t.closed, t.closed_at,
   (SELECT COUNT(*) FROM submissions r WHERE r.status = 'running' AND r.canary = 0) AS running_jobs,
   (SELECT COUNT(*) FROM runners WHERE state <> 'disabled'
      AND heartbeat_at >= UTC_TIMESTAMP(6) - INTERVAL 60 SECOND) AS active_runners,
-  (SELECT GROUP_CONCAT(d.ms) FROM (
-     SELECT TIMESTAMPDIFF(MICROSECOND, started_at, finished_at) DIV 1000 AS ms
-     FROM submissions
-     WHERE status = 'done' AND canary = 0 AND started_at IS NOT NULL AND finished_at IS NOT NULL
-     ORDER BY received_at DESC LIMIT ?) d) AS recent_ms,
   s.id, s.received_at, s.size_bytes, s.sha256, s.status, s.late, s.started_at,
   s.finished_at, s.verdict, s.score, s.max_score, LEFT(s.log, ?) AS log, s.log_truncated,
   s.on_time_refused_at,
   CASE WHEN s.status = 'queued' THEN (
     SELECT COUNT(*) FROM submissions q WHERE q.status = 'queued' AND q.canary = 0
       AND (q.received_at < s.received_at OR (q.received_at = s.received_at AND q.id < s.id))
-  ) END AS ahead,
-  (SELECT JSON_ARRAYAGG(JSON_OBJECT('seq', tr.seq, 'name', tr.name, 'passed', tr.passed,
-       'score', tr.score, 'max_score', tr.max_score, 'message', LEFT(tr.message, ?)))
-     FROM test_results tr WHERE tr.submission_id = s.id) AS tests
+  ) END AS ahead
 FROM target t
 LEFT JOIN submissions s ON s.student_id = t.student_id AND s.module_id = t.module_id
 ORDER BY s.received_at DESC, s.id DESC
 LIMIT ?
+)SQL";
+
+// Kept out of kResultsQuery on purpose: GROUP_CONCAT and JSON_ARRAYAGG in its subqueries
+// crashed MariaDB 10.11.19 (signal 11 in ha_maria::drop_table, cleaning up a failed
+// internal temporary table for Item_func_group_concat::setup) under a deadline page flush
+// with concurrent uploads (ops/loadtest/storm; docs/benchmarks.md). Plain rows need no
+// temporary table. Recent durations are the module's own (its judge sets the pace), newest
+// first on ix_submissions_module.
+constexpr char kRecentQuery[] = R"SQL(
+SELECT TIMESTAMPDIFF(MICROSECOND, started_at, finished_at) DIV 1000 AS ms
+FROM submissions
+WHERE module_id = ? AND status = 'done' AND canary = 0
+  AND started_at IS NOT NULL AND finished_at IS NOT NULL
+ORDER BY received_at DESC LIMIT ?
+)SQL";
+
+constexpr char kTestsQuery[] = R"SQL(
+SELECT seq, name, passed, score, max_score, LEFT(message, ?) AS message
+FROM test_results WHERE submission_id = ? ORDER BY seq
 )SQL";
 
 std::optional<SysTime> OptTime(sql::ResultSet& rs, const char* col) {
@@ -59,51 +69,6 @@ std::optional<SysTime> OptTime(sql::ResultSet& rs, const char* col) {
 std::optional<double> OptDouble(sql::ResultSet& rs, const char* col) {
   if (rs.isNull(col)) return std::nullopt;
   return static_cast<double>(rs.getDouble(col));
-}
-
-std::optional<double> JsonDouble(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_number()) return std::nullopt;
-  return it->get<double>();
-}
-
-std::vector<ResultsTest> ParseTests(const std::string& text) {
-  std::vector<ResultsTest> tests;
-  // The server built this JSON from utf8mb4 columns; replace anything odd anyway.
-  nlohmann::json arr = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (!arr.is_array()) return tests;
-  for (const auto& o : arr) {
-    if (!o.is_object()) continue;
-    ResultsTest t;
-    if (auto it = o.find("seq"); it != o.end() && it->is_number()) t.seq = it->get<uint32_t>();
-    if (auto it = o.find("name"); it != o.end() && it->is_string()) t.name = *it;
-    if (auto it = o.find("passed"); it != o.end()) {
-      t.passed = it->is_boolean() ? it->get<bool>() : (it->is_number() && it->get<double>() != 0);
-    }
-    t.score = JsonDouble(o, "score");
-    t.max_score = JsonDouble(o, "max_score");
-    if (auto it = o.find("message"); it != o.end() && it->is_string()) t.message = *it;
-    tests.push_back(std::move(t));
-  }
-  std::sort(tests.begin(), tests.end(),
-            [](const ResultsTest& a, const ResultsTest& b) { return a.seq < b.seq; });
-  return tests;
-}
-
-std::vector<int64_t> ParseDurations(const std::string& csv) {
-  std::vector<int64_t> out;
-  size_t pos = 0;
-  while (pos < csv.size()) {
-    size_t comma = csv.find(',', pos);
-    if (comma == std::string::npos) comma = csv.size();
-    try {
-      out.push_back(std::stoll(csv.substr(pos, comma - pos)));
-    } catch (const std::exception&) {
-      // Not a number: skip it.
-    }
-    pos = comma + 1;
-  }
-  return out;
 }
 
 }  // namespace
@@ -127,19 +92,19 @@ Result<ResultsPageData> LoadResults(Database& db, const std::string& token,
                                     const ResultsLimits& limits) {
   ResultsPageData page;
   bool found = false;
+  uint32_t module_id = 0;
   Status s = db.Run("load results for " + token, [&] {
     auto& st = db.Prepare(kResultsQuery);
     st.setString(1, token);
     st.setString(2, course);
     st.setString(3, module);
-    st.setUInt(4, limits.recent_jobs);
-    st.setUInt(5, limits.max_log_bytes + 1);  // one more, to tell a cut log
-    st.setUInt(6, limits.max_message_bytes);
-    st.setUInt(7, limits.max_submissions);
+    st.setUInt(4, limits.max_log_bytes + 1);  // one more, to tell a cut log
+    st.setUInt(5, limits.max_submissions);
     std::unique_ptr<sql::ResultSet> rs(st.executeQuery());
     while (rs->next()) {
       if (!found) {
         found = true;
+        module_id = rs->getUInt("module_id");
         page.course_code = rs->getString("course_code");
         page.course_title = rs->getString("course_title");
         page.module_code = rs->getString("module_code");
@@ -150,9 +115,6 @@ Result<ResultsPageData> LoadResults(Database& db, const std::string& token,
         page.closed_at = OptTime(*rs, "closed_at");
         page.running_jobs = rs->getUInt64("running_jobs");
         page.active_runners = rs->getUInt64("active_runners");
-        if (!rs->isNull("recent_ms")) {
-          page.recent_durations_ms = ParseDurations(std::string(rs->getString("recent_ms")));
-        }
       }
       if (rs->isNull("id")) continue;  // the header row of a token with no submissions
       ResultsSubmission sub;
@@ -172,8 +134,30 @@ Result<ResultsPageData> LoadResults(Database& db, const std::string& token,
       sub.log_truncated = rs->getBoolean("log_truncated");
       if (sub.log && TruncateUtf8(*sub.log, limits.max_log_bytes)) sub.log_truncated = true;
       if (!rs->isNull("ahead")) sub.queue_ahead = rs->getUInt64("ahead");
-      if (!rs->isNull("tests")) sub.tests = ParseTests(std::string(rs->getString("tests")));
       page.submissions.push_back(std::move(sub));
+    }
+    if (!found) return Status::Ok();
+    auto& recent = db.Prepare(kRecentQuery);
+    recent.setUInt(1, module_id);
+    recent.setUInt(2, limits.recent_jobs);
+    std::unique_ptr<sql::ResultSet> rr(recent.executeQuery());
+    while (rr->next()) page.recent_durations_ms.push_back(rr->getInt64("ms"));
+    auto& tq = db.Prepare(kTestsQuery);
+    for (ResultsSubmission& sub : page.submissions) {  // at most max_submissions, by key
+      if (sub.status == "queued") continue;  // nothing judged yet
+      tq.setUInt(1, limits.max_message_bytes);
+      tq.setString(2, sub.id);
+      std::unique_ptr<sql::ResultSet> tr(tq.executeQuery());
+      while (tr->next()) {
+        ResultsTest t;
+        t.seq = tr->getUInt("seq");
+        t.name = tr->getString("name");
+        t.passed = tr->getBoolean("passed");
+        t.score = OptDouble(*tr, "score");
+        t.max_score = OptDouble(*tr, "max_score");
+        if (!tr->isNull("message")) t.message = std::string(tr->getString("message"));
+        sub.tests.push_back(std::move(t));
+      }
     }
     return Status::Ok();
   });

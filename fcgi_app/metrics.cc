@@ -69,6 +69,10 @@ void RenderScoreboard(std::ostream& o, Scoreboard* sb) {
   o << "oj_uploads_stored_total " << sb->uploads_stored.load() << "\n";
   Family(o, "oj_worker_restarts_total", "counter", "FastCGI workers respawned after exiting or dying.");
   o << "oj_worker_restarts_total " << sb->worker_restarts.load() << "\n";
+  Family(o, "oj_worker_crashes_total", "counter",
+         "FastCGI workers that died abnormally (a signal or a non-zero exit), since the master "
+         "started.");
+  o << "oj_worker_crashes_total " << sb->worker_crashes.load() << "\n";
   Family(o, "oj_workers_killed_stuck_total", "counter",
          "Workers killed for exceeding the request timeout.");
   o << "oj_workers_killed_stuck_total " << sb->workers_killed_stuck.load() << "\n";

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <deque>
 #include <map>
@@ -19,6 +20,7 @@
 #include "core/fs.h"
 #include "core/intake_store.h"
 #include "core/log.h"
+#include "core/pool_state.h"
 #include "fcgi_app/scoreboard.h"
 #include "fcgi_app/upload.h"
 #include "fcgi_app/worker.h"
@@ -74,6 +76,10 @@ class PoolMaster {
     sigprocmask(SIG_BLOCK, &set, nullptr);
     signal(SIGPIPE, SIG_IGN);
 
+    state_.master_pid = ::getpid();
+    state_.started_at =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    SaveState();
     slots_ = std::min<int>(static_cast<int>(cfg_.fcgi.workers), kMaxWorkers);
     deaths_.resize(kMaxWorkers);
     for (int i = 0; i < slots_; ++i) Spawn(i);
@@ -165,9 +171,15 @@ class PoolMaster {
     WorkerSlot& slot = sb_->slots[i];
     bool abnormal = !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     if (abnormal) {
-      spdlog::warn("worker {} (slot {}) died: {}", pid, i,
-                   WIFSIGNALED(status) ? std::string("signal ") + strsignal(WTERMSIG(status))
-                                       : "exit " + std::to_string(WEXITSTATUS(status)));
+      std::string how = WIFSIGNALED(status) ? std::string("signal ") + strsignal(WTERMSIG(status))
+                                            : "exit " + std::to_string(WEXITSTATUS(status));
+      spdlog::warn("worker {} (slot {}) died: {}", pid, i, how);
+      // The watchdog's fcgi_worker_crashes alert reads this (the respawn hides the crash).
+      ++state_.worker_crashes;
+      sb_->worker_crashes.fetch_add(1);
+      state_.last_crash =
+          "worker " + std::to_string(pid) + " (slot " + std::to_string(i) + ") died: " + how;
+      SaveState();
     }
     if (slot.storing.load()) {
       std::string id(slot.pending_id);
@@ -251,7 +263,16 @@ class PoolMaster {
   Database db_;
   int listen_fd_ = -1;
   pid_t master_pid_ = getpid();
+  // <run_dir>/fcgi.state for the watchdog; a write failure is logged once.
+  void SaveState() {
+    Status s = WritePoolState(cfg_.paths.run_dir, state_);
+    if (!s.ok() && !state_write_failed_) spdlog::warn("{}", s.message());
+    state_write_failed_ = !s.ok();
+  }
+
   Scoreboard* sb_ = nullptr;
+  PoolState state_;
+  bool state_write_failed_ = false;
   int slots_ = 0;
   bool draining_ = false;
   std::vector<std::deque<int64_t>> deaths_;

@@ -48,6 +48,7 @@ struct Scoreboard {
   std::atomic<uint64_t> uploads_stored{0};
   std::atomic<uint64_t> worker_restarts{0};
   std::atomic<uint64_t> workers_killed_stuck{0};
+  std::atomic<uint64_t> worker_crashes{0};  // exited non-zero or by a signal
 };
 
 const char* RouteName(int route_index);

@@ -10,6 +10,7 @@
 
 #include "core/archive_link.h"
 #include "core/archive_store.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/queue_notify.h"
 #include "core/sha256.h"
@@ -63,6 +64,8 @@ Runner::Runner(Config cfg, std::string config_path, uint32_t slot, RunnerFlags* 
   heartbeat_.id = heartbeat_.host + ":" + std::to_string(slot_);
   heartbeat_.slot = slot_;
   heartbeat_.state = "idle";
+  heartbeat_.started_at = FormatDbTime(std::chrono::system_clock::now());  // runner_restarted
+  heartbeat_.pid = static_cast<uint32_t>(::getpid());
 }
 
 void Runner::Reload() {

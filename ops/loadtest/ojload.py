@@ -34,6 +34,15 @@ def require_loopback(url):
         die(f"refusing to load {url}: the harness runs against loopback only")
 
 
+def mariadb_crash_lines(stack, n=3):
+    """The last 'got signal' lines of the stack's MariaDB error log (a crash), or []."""
+    try:
+        with open(os.path.join(stack.var, "log", "mariadb.log"), errors="replace") as f:
+            return [line.strip() for line in f if "got signal" in line][-n:]
+    except OSError:
+        return []
+
+
 class Stack:
     """A running stack, read from <var>/demo.env."""
 
@@ -163,7 +172,14 @@ def loss_check(stack, acked, wait_s=0, require_terminal=True, allow_judge_error=
                 break
             q = ("SELECT id, sha256, size_bytes, storage_key, status, attempts, IFNULL(verdict,'') "
                  "FROM submissions WHERE id IN (" + ",".join(f"'{x}'" for x in chunk) + ")")
-            for r in stack.sql(q):
+            got = stack.sql(q, check=False)
+            if got is None:  # the database is down: no verdict on anything, and that is a failure
+                summary = {"judging_checked": require_terminal, "acknowledged": len(ids), "lost": "?",
+                           "bad_sha256": "?", "unfinished": "?", "judge_error": "?", "double_judged": "?",
+                           "status": {}, "verdicts": {}, "attempts": {}}
+                return False, summary, ["the database does not answer: the loss check could not run "
+                                        "(is mariadbd running? see log/mariadb.log)"]
+            for r in got:
                 rows[r[0]] = r
         pending = [i for i in ids if i in rows and rows[i][4] not in TERMINAL]
         if not require_terminal or not pending or time.time() >= deadline:
@@ -253,6 +269,41 @@ def runners_alive(stack):
         return int(r[0][0])
     except (TypeError, IndexError, ValueError):
         return 0
+
+
+# ---------------------------------------------------------------- clean-up
+
+def purge_course(stack, course):
+    """Removes a load-test course the harness made: its rows (test results, submissions,
+    students, modules, the course) in one transaction, then its stored files. Refuses while
+    any of its submissions is queued or running (a runner would be judging a deleted row).
+    Returns (submissions removed, bytes freed)."""
+    if not re.fullmatch(r"[A-Z]{2}[0-9A-F]{6}", course):
+        die(f"purge: {course!r} is not a load-test course name (two letters and 6 hex digits)")
+    q = (f"SELECT s.storage_key, s.size_bytes, s.status FROM submissions s JOIN modules m "
+         f"ON m.id = s.module_id JOIN courses c ON c.id = m.course_id WHERE c.code = '{course}'")
+    rows = stack.sql(q)
+    busy = [r for r in rows if r[2] in ("queued", "running")]
+    if busy:
+        die(f"purge: {len(busy)} submissions of {course} are still queued or running; try later")
+    sub = (f"SELECT s.id FROM submissions s JOIN modules m ON m.id = s.module_id "
+           f"JOIN courses c ON c.id = m.course_id WHERE c.code = '{course}'")
+    stack.sql("START TRANSACTION; "
+              f"DELETE FROM test_results WHERE submission_id IN (SELECT id FROM ({sub}) x); "
+              f"DELETE FROM submissions WHERE id IN (SELECT id FROM ({sub}) x); "
+              f"DELETE FROM students WHERE course_id = (SELECT id FROM courses WHERE code = '{course}'); "
+              f"DELETE FROM modules WHERE course_id = (SELECT id FROM courses WHERE code = '{course}'); "
+              f"DELETE FROM courses WHERE code = '{course}'; COMMIT;")
+    freed = 0
+    for key, size, _ in rows:
+        if not re.fullmatch(r"[A-Za-z0-9/_.-]+", key) or ".." in key:
+            continue
+        try:
+            os.unlink(os.path.join(stack.storage, key))
+            freed += int(size)
+        except OSError:
+            pass
+    return len(rows), freed
 
 
 # ---------------------------------------------------------------- sampler
@@ -377,6 +428,15 @@ class AlertReceiver:
     def close(self):
         self.server.shutdown()
 
+    def events(self):
+        """[(time, state, check)] with state firing, repeat or resolved, in arrival order."""
+        out = []
+        for t, text in list(self.alerts):
+            m = re.search(r"\[oj (FIRING|REPEAT|RESOLVED)\] (\S+)", text, re.I)
+            if m:
+                out.append((t, m.group(1).lower(), m.group(2)))
+        return out
+
     def summary(self):
         """{check: [fired, resolved]} from texts like '[oj FIRING] fcgi on h: ...'."""
         out = collections.defaultdict(lambda: [0, 0])
@@ -397,6 +457,53 @@ def print_alerts(recv, out=sys.stdout):
         print("| (none received) | 0 | 0 |", file=out)
     for k in sorted(s):
         print(f"| {k} | {s[k][0]} | {s[k][1]} |", file=out)
+
+
+class StatusPoller(threading.Thread):
+    """Reads the watchdog's status file (<run>/watchdog.status.json) every interval and keeps
+    (time, {check: (state, observation)}) samples: what the watchdog saw between messages."""
+
+    def __init__(self, stack, interval=1.0, keep=3600):
+        super().__init__(daemon=True)
+        self.path = os.path.join(stack.run, "watchdog.status.json")
+        self.interval, self.keep = interval, keep
+        self.samples = collections.deque(maxlen=keep)
+        self.stop_ev = threading.Event()
+
+    def run(self):
+        last_cycle = None
+        while not self.stop_ev.is_set():
+            try:
+                with open(self.path) as f:
+                    j = json.load(f)
+                key = (j.get("pid"), j.get("cycle"))
+                if key != last_cycle:
+                    last_cycle = key
+                    self.samples.append((time.time(), {k: (v.get("state"), v.get("observation"))
+                                                       for k, v in j.get("checks", {}).items()}))
+            except (OSError, ValueError, AttributeError):
+                pass
+            self.stop_ev.wait(self.interval)
+
+    def stop(self):
+        self.stop_ev.set()
+        self.join(5)
+
+    def state_at(self, check, t):
+        """The check's (state, observation) in the last sample at or before t, or None."""
+        best = None
+        for ts, checks in list(self.samples):
+            if ts > t:
+                break
+            best = checks.get(check)
+        return best
+
+    def first_over(self, check, t0, t1):
+        """Time of the first sample in [t0, t1] in which the check observed 'over', or None."""
+        for ts, checks in list(self.samples):
+            if t0 <= ts <= t1 and checks.get(check, (None, None))[1] == "over":
+                return ts
+        return None
 
 
 # ---------------------------------------------------------------- request log
@@ -461,8 +568,15 @@ def main():
     lc.add_argument("--wait", type=int, default=180, help="seconds to wait for judging to finish")
     lc.add_argument("--require-judged", choices=("auto", "yes", "no"), default="auto",
                     help="require every ack to end judged once; auto: when a runner heartbeats")
+    pg = sub.add_parser("purge", help="remove a load-test course: its rows and stored files")
+    pg.add_argument("--var", required=True)
+    pg.add_argument("--course", required=True)
     a = ap.parse_args()
     stack = Stack(a.var)
+    if a.cmd == "purge":
+        n, freed = purge_course(stack, a.course)
+        print(f"purged course {a.course}: {n} submissions, {freed / 1e6:.0f} MB of storage freed")
+        return
     require = a.require_judged == "yes"
     if a.require_judged == "auto":
         require = runners_alive(stack) > 0

@@ -279,6 +279,20 @@ class Storm:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def wait_resolved(receiver, bound, checks=None):
+    """Waits (at most bound seconds) until every check that fired (of `checks`, default all)
+    has resolved since."""
+    t0 = time.time()
+    while receiver and time.time() - t0 < bound:
+        last = {}
+        for _, st, c in receiver.events():
+            if checks is None or c in checks:
+                last[c] = st
+        if all(st == "resolved" for st in last.values()):
+            return
+        time.sleep(1)
+
+
 def report(name, storm, sampler, receiver, loss, wall, extra_rows=(), out=sys.stdout):
     """Prints the scenario's tables; returns the list of failed checks."""
     ok_loss, summary, problems = loss
@@ -318,6 +332,11 @@ class PrivateStack:
 
     def __init__(self, bin_dir, receiver, storage_mb=0, var=None, log=print,
                  settings=()):
+        if var:
+            var = os.path.abspath(var)
+            if os.path.exists(var) and os.listdir(var):
+                raise RuntimeError(f"{var} is not empty: the private stack needs a new directory")
+            os.makedirs(var, exist_ok=True)
         self.var = var or tempfile.mkdtemp(prefix="oj-load-stack-")
         os.chmod(self.var, 0o755)  # mkdtemp's 0700 keeps the sandbox's unprivileged uid out
         self.bin = bin_dir
@@ -343,14 +362,27 @@ class PrivateStack:
         settings = [("watchdog", "webhook_url", f'"{self.receiver.url}"'), ("watchdog", "interval_s", "2"),
                     ("watchdog", "for_s", "4")] + self.settings
         set_toml(cfg, settings)
-        # the new settings reach the watchdog and the runner by a restart of each
-        for name in ["watchdog"] + [n[:-4] for n in os.listdir(os.path.join(self.var, "run"))
-                                    if n.startswith("runner-") and n.endswith(".pid")
-                                    and not n.endswith(".sup.pid")]:
-            restart_daemon(self.var, name)
-        return ojload.Stack(self.var)
+        # the new settings reach the runner and the watchdog by a restart of each (the
+        # watchdog last: its first cycle is the baseline, so the runner's restart is no alert)
+        stack = ojload.Stack(self.var)
+        runners = [n[:-4] for n in os.listdir(os.path.join(self.var, "run"))
+                   if n.startswith("runner-") and n.endswith(".pid") and not n.endswith(".sup.pid")]
+        pids = {str(restart_daemon(self.var, name)) for name in runners}
+        deadline = time.time() + 30
+        while time.time() < deadline:  # each new runner has sent its first heartbeat
+            rows = stack.sql("SELECT pid FROM runners", check=False) or []
+            if pids <= {r[0] for r in rows}:
+                break
+            time.sleep(0.2)
+        restart_daemon(self.var, "watchdog")
+        return stack
 
-    def down(self):
+    def down(self, keep_logs=False):
+        """Stops and removes the stack; keep_logs copies its log directory out first (a failed run)."""
+        if keep_logs:
+            dest = tempfile.mkdtemp(prefix="oj-load-logs-")
+            shutil.copytree(os.path.join(self.var, "log"), os.path.join(dest, "log"), dirs_exist_ok=True)
+            print(f"the stack's logs are kept in {dest}/log")
         subprocess.run([os.path.join(ojload.ROOT, "ops/oj"), "down", "--var", self.var],
                        capture_output=True, timeout=300)
         if self.mounted:

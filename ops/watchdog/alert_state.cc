@@ -44,6 +44,32 @@ Transition Step(const CheckState& cur, Observation obs, Clock::time_point now,
   return t;
 }
 
+Transition StepEvent(const CheckState& cur, Observation obs, Clock::time_point now,
+                     std::chrono::seconds quiet, std::chrono::seconds repeat) {
+  Transition t{cur, Notify::kNone};
+  if (obs == Observation::kUnknown) return t;
+  bool event = obs == Observation::kOver;
+  if (cur.state != AlertState::kFiring) {  // an event check is never pending
+    if (!event) return t;
+    t.next = CheckState{AlertState::kFiring, now, now, now};
+    t.notify = Notify::kFiring;
+    return t;
+  }
+  if (event) {
+    t.next.last_event = now;
+    if (now - cur.last_sent >= repeat) {
+      t.next.last_sent = now;
+      t.notify = Notify::kRepeat;
+    }
+    return t;
+  }
+  if (now - cur.last_event >= quiet) {
+    t.next = CheckState{AlertState::kOk, now, {}, {}};
+    t.notify = Notify::kResolved;
+  }
+  return t;
+}
+
 std::string_view StateName(AlertState s) {
   switch (s) {
     case AlertState::kOk: return "ok";

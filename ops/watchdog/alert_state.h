@@ -9,6 +9,13 @@
 // cannot be taken (kUnknown: the database is down for a database check, a file is
 // missing) changes nothing: the probe reports an unreachable database, and a check
 // should neither fire nor resolve on what it could not see.
+//
+// Event checks (a crash, a restart: over in the moment, recovered before any `for`
+// could pass) have their own life, StepEvent: kOver means "a new event since the
+// last cycle". The first event fires at once; later events keep it firing (repeat
+// every `repeat` while they go on); `quiet` without a new event resolves it.
+//
+//   ok ──event──▶ firing ──no event for `quiet`──▶ ok (one "resolved" message)
 #pragma once
 
 #include <chrono>
@@ -26,6 +33,7 @@ struct CheckState {
   AlertState state = AlertState::kOk;
   Clock::time_point since{};      // when the current state began
   Clock::time_point last_sent{};  // last firing/repeat message (firing only)
+  Clock::time_point last_event{};  // last event seen (event checks, firing only)
 };
 
 struct Transition {
@@ -40,6 +48,10 @@ struct AlertTiming {
 
 Transition Step(const CheckState& current, Observation obs, Clock::time_point now,
                 const AlertTiming& timing);
+
+// REQUIRES: quiet > 0.
+Transition StepEvent(const CheckState& current, Observation obs, Clock::time_point now,
+                     std::chrono::seconds quiet, std::chrono::seconds repeat);
 
 std::string_view StateName(AlertState s);    // ok, pending, firing
 std::string_view NotifyName(Notify n);       // none, firing, repeat, resolved

@@ -68,5 +68,74 @@ INSTANTIATE_TEST_SUITE_P(
              {F, Z, F}, AlertState::kFiring}),
     [](const ::testing::TestParamInfo<Case>& info) { return "case" + std::to_string(info.index); });
 
+// Event checks: one sample per second from t=0; kX = a new event in that cycle.
+struct EventCase {
+  const char* name;
+  int quiet_s;
+  int repeat_s;
+  std::vector<Observation> samples;
+  std::vector<Notify> expected;
+  AlertState final_state;
+};
+
+void PrintTo(const EventCase& c, std::ostream* os) { *os << c.name; }
+
+class EventStateTest : public ::testing::TestWithParam<EventCase> {};
+
+TEST_P(EventStateTest, Sequence) {
+  const EventCase& c = GetParam();
+  ASSERT_EQ(c.samples.size(), c.expected.size()) << c.name;
+  CheckState s;
+  Clock::time_point t0{};
+  for (size_t i = 0; i < c.samples.size(); ++i) {
+    Transition tr = StepEvent(s, c.samples[i], t0 + seconds(static_cast<int>(i)),
+                              seconds(c.quiet_s), seconds(c.repeat_s));
+    EXPECT_EQ(NotifyName(tr.notify), NotifyName(c.expected[i])) << c.name << " sample " << i;
+    s = tr.next;
+  }
+  EXPECT_EQ(StateName(s.state), StateName(c.final_state)) << c.name;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, EventStateTest,
+    ::testing::Values(
+        EventCase{"no event stays ok", 3, 60, {kO, kO, kU}, {N, N, N}, AlertState::kOk},
+        EventCase{"an event fires at once, without pending", 3, 60, {kX}, {F}, AlertState::kFiring},
+        EventCase{"resolves after the quiet period",
+                  3,
+                  60,
+                  {kX, kO, kO, kO, kO},
+                  {F, N, N, Z, N},
+                  AlertState::kOk},
+        EventCase{"a new event restarts the quiet period",
+                  3,
+                  60,
+                  {kX, kO, kX, kO, kO, kO},
+                  {F, N, N, N, N, Z},
+                  AlertState::kOk},
+        EventCase{"unknown neither fires nor resolves",
+                  2,
+                  60,
+                  {kU, kX, kU, kU, kU},
+                  {N, F, N, N, N},
+                  AlertState::kFiring},
+        EventCase{"resolves on the first known quiet sample",
+                  2,
+                  60,
+                  {kX, kU, kU, kO},
+                  {F, N, N, Z},
+                  AlertState::kOk},
+        EventCase{"events going on repeat every repeat",
+                  10,
+                  2,
+                  {kX, kX, kX, kX, kX},
+                  {F, N, R, N, R},
+                  AlertState::kFiring},
+        EventCase{
+            "fires again after resolving", 1, 60, {kX, kO, kX}, {F, Z, F}, AlertState::kFiring}),
+    [](const ::testing::TestParamInfo<EventCase>& info) {
+      return "case" + std::to_string(info.index);
+    });
+
 }  // namespace
 }  // namespace oj::watchdog

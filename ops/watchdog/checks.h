@@ -15,6 +15,8 @@
 //   http_5xx_rate, http_429_rate      share of nginx answers in one cycle (access log)
 //   replica_running, replica_lag      only with a read replica (replica_check.h)
 //   canary:<course>/<module>          the end-to-end canary (canary_prober.h)
+// and the event checks of event_checks.h (fcgi_worker_crashes, fcgi_master_restarted,
+// runner_restarted, database_restarted, oom_kills) with nginx_slow_clients.
 #pragma once
 
 #include <sys/types.h>
@@ -38,6 +40,7 @@ struct Sample {
   std::string value;      // measured, as text ("" when unknown)
   std::string threshold;  // as text
   std::string detail;     // one line for the alert
+  bool event = false;     // an event check (event_checks.h): kOver = happened since last cycle
 };
 
 // Pure evaluations, table-tested.

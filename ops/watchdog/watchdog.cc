@@ -78,6 +78,7 @@ void Watchdog::Apply(const Config& cfg) {
   } else {
     canary_ = std::make_unique<CanaryProber>(cfg_);
   }
+  events_ = std::make_unique<EventChecker>(cfg_);  // a reload takes a new baseline
   status_path_ = cfg_.paths.run_dir + "/watchdog.status.json";
 }
 
@@ -117,6 +118,7 @@ void Watchdog::RunCycle() {
   auto t0 = Clock::now();
   std::vector<Sample> samples = checker_->RunAll();
   canary_->Run(&samples);
+  events_->RunAll(&samples);
   auto now = Clock::now();
   for (const Sample& s : samples) Handle(s, now);
   for (const Alert& a : keeper_->Cycle(checker_->last_probe_ok(), checker_->last_http(),
@@ -135,7 +137,10 @@ void Watchdog::Handle(const Sample& s, Clock::time_point now) {
                      std::chrono::seconds(cfg_.watchdog.repeat_s)};
   CheckState& st = states_[s.check];
   AlertState before = st.state;
-  Transition t = Step(st, s.obs, now, timing);
+  Transition t = s.event
+                     ? StepEvent(st, s.obs, now, std::chrono::seconds(cfg_.watchdog.event_quiet_s),
+                                 timing.repeat)
+                     : Step(st, s.obs, now, timing);
   st = t.next;
   if (st.state != before) {
     spdlog::info("check {}: {} -> {} ({})", s.check, StateName(before), StateName(st.state),
@@ -196,7 +201,8 @@ void Watchdog::WriteStatus(const std::vector<Sample>& samples, double cycle_ms) 
                                                                      : "unknown"},
                        {"value", s.value},
                        {"threshold", s.threshold},
-                       {"detail", s.detail}};
+                       {"detail", s.detail},
+                       {"kind", s.event ? "event" : "state"}};
   }
   j["checks"] = std::move(checks);
   const MinuteSample& m = keeper_->current();

@@ -18,6 +18,7 @@
 #include "ops/watchdog/checks.h"
 #include "ops/watchdog/delivery.h"
 #include "ops/watchdog/outage_keeper.h"
+#include "ops/watchdog/event_checks.h"
 
 namespace oj::watchdog {
 
@@ -43,6 +44,7 @@ class Watchdog {
   Config cfg_;
   std::unique_ptr<Checker> checker_;
   std::unique_ptr<CanaryProber> canary_;  // kept across reloads (remembers refusals)
+  std::unique_ptr<EventChecker> events_;  // crashes and restarts (event_checks.h)
   std::unique_ptr<Notifier> notifier_;
   std::unique_ptr<OutageKeeper> keeper_;
   std::map<std::string, CheckState> states_;

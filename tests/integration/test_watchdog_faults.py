@@ -76,7 +76,8 @@ class WatchdogFaultsTest(unittest.TestCase):
         ojtest.wait_for(lambda: (cls.wd.status() or {}).get("cycle", 0) >= 3, timeout=30,
                         what="three watchdog cycles")
         st = cls.wd.status()["checks"]
-        bad = {k: v["detail"] for k, v in st.items() if v["state"] != "ok"}
+        # Event checks (oom_kills is host-wide: other tests' memory hogs) may fire any time.
+        bad = {k: v["detail"] for k, v in st.items() if v["state"] != "ok" and v.get("kind") != "event"}
         assert not bad, f"checks not ok before any fault: {bad}"
 
     @classmethod
