@@ -61,7 +61,8 @@ Status UpsertModule(Database& db, const ModuleSpec& m) {
   }
   auto course = FindCourse(db, m.course);
   if (!course.ok()) return course.status();
-  if (!*course) return Status::NotFound("no course '" + m.course + "'; add it with `ojctl course add`");
+  if (!*course)
+    return Status::NotFound("no course '" + m.course + "'; add it with `ojctl course add`");
   return db.Run("upsert module " + m.code, [&] {
     auto& st = db.Prepare(
         "INSERT INTO modules (course_id, code, title, opens_at, deadline, late_until, "
@@ -101,7 +102,8 @@ Result<std::string> EnsureStudent(Database& db, uint32_t course_id, const std::s
       return Status::Ok();
     }
     auto& ins = db.Prepare(
-        "INSERT INTO students (course_id, student_no, name, token, enabled) VALUES (?, ?, ?, ?, 1)");
+        "INSERT INTO students (course_id, student_no, name, token, enabled) VALUES (?, ?, ?, ?, "
+        "1)");
     token = NewToken();
     ins.setUInt(1, course_id);
     ins.setString(2, student_no);

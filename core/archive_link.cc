@@ -14,7 +14,8 @@ namespace {
 constexpr size_t kSecretBytes = 32;
 
 bool IsHexSecret(const std::string& s) {
-  return s.size() == 2 * kSecretBytes && s.find_first_not_of("0123456789abcdef") == std::string::npos;
+  return s.size() == 2 * kSecretBytes &&
+         s.find_first_not_of("0123456789abcdef") == std::string::npos;
 }
 
 }  // namespace
@@ -34,7 +35,8 @@ std::string SignArchiveLink(const std::string& secret, const std::string& uri,
 
 std::string ArchiveLinkNginxSnippet(const std::string& secret) {
   return "# Written by oj from archive-link.key; keep both files 0600.\n"
-         "secure_link_md5 \"$secure_link_expires$uri " + secret + "\";\n";
+         "secure_link_md5 \"$secure_link_expires$uri " +
+         secret + "\";\n";
 }
 
 std::string ArchiveSecretPath(const std::string& keys_dir) {
@@ -55,7 +57,8 @@ Result<std::string> LoadArchiveSecret(const std::string& keys_dir) {
   std::string s = *text;
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
   if (!IsHexSecret(s)) {
-    return Status::InvalidArgument("archive link key " + path + " must be 64 lowercase hex characters");
+    return Status::InvalidArgument("archive link key " + path +
+                                   " must be 64 lowercase hex characters");
   }
   return s;
 }

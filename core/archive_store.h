@@ -12,7 +12,7 @@ namespace oj {
 struct StoredArchive {
   std::string storage_key;  // relative to paths.storage_dir
   uint64_t size_bytes = 0;
-  std::string sha256;       // lowercase hex
+  std::string sha256;  // lowercase hex
 };
 
 // kNotFound: no such submission.

@@ -48,8 +48,8 @@ std::string FormatDbTime(SysTime t) {
 }
 
 std::string FormatDisplayTime(SysTime t) {
-  time_t secs = std::chrono::system_clock::to_time_t(
-      std::chrono::time_point_cast<std::chrono::seconds>(t));
+  time_t secs =
+      std::chrono::system_clock::to_time_t(std::chrono::time_point_cast<std::chrono::seconds>(t));
   struct tm tm {};
   localtime_r(&secs, &tm);
   char buf[32];
@@ -58,8 +58,8 @@ std::string FormatDisplayTime(SysTime t) {
 }
 
 std::string FormatIso8601(SysTime t) {
-  time_t secs = std::chrono::system_clock::to_time_t(
-      std::chrono::time_point_cast<std::chrono::seconds>(t));
+  time_t secs =
+      std::chrono::system_clock::to_time_t(std::chrono::time_point_cast<std::chrono::seconds>(t));
   struct tm tm {};
   localtime_r(&secs, &tm);
   char buf[40];
@@ -71,8 +71,8 @@ std::string FormatIso8601(SysTime t) {
 }
 
 std::string FormatIso8601Utc(SysTime t) {
-  time_t secs = std::chrono::system_clock::to_time_t(
-      std::chrono::time_point_cast<std::chrono::seconds>(t));
+  time_t secs =
+      std::chrono::system_clock::to_time_t(std::chrono::time_point_cast<std::chrono::seconds>(t));
   struct tm tm {};
   gmtime_r(&secs, &tm);
   char buf[40];

@@ -1,12 +1,13 @@
 #include "core/config.h"
 
+#include <toml++/toml.h>
+
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <limits>
 #include <map>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "core/db_tls.h"
 
@@ -23,8 +24,7 @@ Setter IntSetter(Int* field, uint64_t min) {
     if (*v < 0 || static_cast<uint64_t>(*v) < min ||
         static_cast<uint64_t>(*v) > std::numeric_limits<Int>::max()) {
       return Status::InvalidArgument("config key '" + key + "' is out of range (" +
-                                     std::to_string(*v) + ", minimum " + std::to_string(min) +
-                                     ")");
+                                     std::to_string(*v) + ", minimum " + std::to_string(min) + ")");
     }
     *field = static_cast<Int>(*v);
     return Status::Ok();
@@ -201,12 +201,15 @@ Status ValidateConfig(const Config& c) {
   bool level_ok = false;
   for (const char* l : kLevels) level_ok |= (c.log.level == l);
   if (!level_ok) {
-    return Status::InvalidArgument("config key 'log.level' must be one of trace, debug, info, "
-                                   "warn, error (got '" + c.log.level + "')");
+    return Status::InvalidArgument(
+        "config key 'log.level' must be one of trace, debug, info, "
+        "warn, error (got '" +
+        c.log.level + "')");
   }
   if (c.runner.executor != "native" && c.runner.executor != "docker") {
-    return Status::InvalidArgument("config key 'runner.executor' must be 'native' or 'docker' (got '" +
-                                   c.runner.executor + "')");
+    return Status::InvalidArgument(
+        "config key 'runner.executor' must be 'native' or 'docker' (got '" + c.runner.executor +
+        "')");
   }
   if (c.runner.heartbeat_s * 2 > c.runner.lease_s) {
     return Status::InvalidArgument(
@@ -222,14 +225,14 @@ Status ValidateConfig(const Config& c) {
   if (Status tls = ValidateDatabaseTls(c.database); !tls.ok()) return tls;
   for (const std::string& a : c.server.metrics_allow) {
     if (a.empty() || a.find_first_of(" ;{}\"'") != std::string::npos) {
-      return Status::InvalidArgument("config key 'server.metrics_allow' holds a bad address '" +
-                                     a + "'");
+      return Status::InvalidArgument("config key 'server.metrics_allow' holds a bad address '" + a +
+                                     "'");
     }
   }
   for (const std::string& a : c.server.archive_allow) {
     if (a.empty() || a.find_first_of(" ;{}\"'") != std::string::npos) {
-      return Status::InvalidArgument("config key 'server.archive_allow' holds a bad address '" +
-                                     a + "'");
+      return Status::InvalidArgument("config key 'server.archive_allow' holds a bad address '" + a +
+                                     "'");
     }
   }
   if (c.ledger.probe_fail_percent >= 100.0 || c.ledger.upload_5xx_percent > 100.0) {
@@ -238,8 +241,10 @@ Status ValidateConfig(const Config& c) {
         "(<= 100) are percentages");
   }
   if (!c.runner.archive_url.empty() && c.runner.archive_url.rfind("http://", 0) != 0) {
-    return Status::InvalidArgument("config key 'runner.archive_url' must start with http:// "
-                                   "(got '" + c.runner.archive_url + "')");
+    return Status::InvalidArgument(
+        "config key 'runner.archive_url' must start with http:// "
+        "(got '" +
+        c.runner.archive_url + "')");
   }
   return Status::Ok();
 }
@@ -288,8 +293,8 @@ Result<Config> ParseConfig(const std::string& toml_text, const std::string& base
       if (!s.ok()) return s;
     }
   }
-  for (std::string* p : {&c.paths.var_dir, &c.paths.storage_dir, &c.paths.run_dir,
-                         &c.paths.log_dir, &c.paths.assets_dir, &c.paths.judges_dir, &c.paths.keys_dir,
+  for (std::string* p : {&c.paths.var_dir, &c.paths.storage_dir, &c.paths.run_dir, &c.paths.log_dir,
+                         &c.paths.assets_dir, &c.paths.judges_dir, &c.paths.keys_dir,
                          &c.fcgi.socket, &c.runner.work_dir}) {
     ResolvePath(p, base_dir);
   }

@@ -14,7 +14,7 @@ namespace oj {
 struct ServerConfig {
   std::string listen = "127.0.0.1";
   uint16_t port = 8080;
-  std::string display_timezone;  // empty: the host's local zone
+  std::string display_timezone;                            // empty: the host's local zone
   std::vector<std::string> metrics_allow = {"127.0.0.1"};  // nginx allow list for /metrics
   // nginx allow list for /archive/ (signed archive links for judge hosts, issue 11)
   std::vector<std::string> archive_allow = {"127.0.0.1"};
@@ -27,7 +27,7 @@ struct PathsConfig {  // relative paths are resolved against the config file's d
   std::string storage_dir = "var/storage";  // submissions; nginx temp lives beside it
   std::string run_dir = "var/run";          // sockets and pidfiles
   std::string log_dir = "var/log";
-  std::string assets_dir = "var/assets";  // what nginx serves as src/: bootstrap, oj.js
+  std::string assets_dir = "var/assets";       // what nginx serves as src/: bootstrap, oj.js
   std::string judges_dir = "ops/demo/judges";  // base for relative modules.judge_dir
   std::string keys_dir = "var/keys";           // receipt signing keys (receipt-<n>.key, 0600)
 };
@@ -66,14 +66,14 @@ struct FcgiConfig {
 };
 
 struct UploadConfig {
-  uint64_t max_body_bytes = 12ull << 20;    // nginx client_max_body_size and the app's limit
-  uint64_t min_free_bytes = 256ull << 20;   // storage free space below this: 503
-  uint32_t token_limit = 60;                // uploads per token per module per window
+  uint64_t max_body_bytes = 12ull << 20;   // nginx client_max_body_size and the app's limit
+  uint64_t min_free_bytes = 256ull << 20;  // storage free space below this: 503
+  uint32_t token_limit = 60;               // uploads per token per module per window
   uint32_t token_window_s = 600;
-  uint32_t retry_after_s = 10;              // Retry-After on 503
-  uint32_t client_body_timeout_s = 120;     // nginx: slow client allowance between reads
-  uint32_t dedup_window_s = 600;            // identical bytes from one token+module: same answer; 0 = off
-  bool receipts = true;                     // sign X-OJ-Receipt on every 200
+  uint32_t retry_after_s = 10;           // Retry-After on 503
+  uint32_t client_body_timeout_s = 120;  // nginx: slow client allowance between reads
+  uint32_t dedup_window_s = 600;  // identical bytes from one token+module: same answer; 0 = off
+  bool receipts = true;           // sign X-OJ-Receipt on every 200
 };
 
 struct RateConfig {  // nginx per-IP limits; generous: a lab shares one NAT address
@@ -94,8 +94,8 @@ struct RunnerConfig {
   uint32_t max_internal_errors = 3;  // consecutive judge errors before the runner disables itself
   uint32_t idle_poll_ms = 2000;      // fallback poll when no wake-up arrives
   std::string work_dir = "var/judge";
-  std::string executor = "native";   // native | docker
-  double psi_memory_max = 40.0;      // avg10 "some" %, above: hold
+  std::string executor = "native";  // native | docker
+  double psi_memory_max = 40.0;     // avg10 "some" %, above: hold
   double psi_io_max = 60.0;
   uint64_t mem_available_min_bytes = 256ull << 20;
   uint64_t disk_free_min_bytes = 512ull << 20;
@@ -106,7 +106,7 @@ struct RunnerConfig {
   // nginx base URL (http://host:port): archives are fetched through signed /archive/
   // links (key in paths.keys_dir/archive-link.key) and checked against size and SHA-256.
   std::string archive_url;
-  uint32_t archive_link_ttl_s = 120;   // lifetime of one signed link
+  uint32_t archive_link_ttl_s = 120;  // lifetime of one signed link
   uint32_t archive_fetch_timeout_s = 30;
 };
 
@@ -126,13 +126,13 @@ struct WatchdogConfig {
   uint32_t queue_depth_max = 200;
   uint32_t oldest_queued_max_s = 300;
   uint32_t heartbeat_max_age_s = 30;
-  uint32_t for_s = 10;          // a check must be over threshold this long to fire
-  uint32_t repeat_s = 1800;     // repeat interval while firing
-  std::string webhook_url;      // empty: no webhook
+  uint32_t for_s = 10;       // a check must be over threshold this long to fire
+  uint32_t repeat_s = 1800;  // repeat interval while firing
+  std::string webhook_url;   // empty: no webhook
   std::string webhook_template = R"({"text": "{{message}}"})";
-  std::string command;          // run with the alert message on stdin; empty: none
-  std::string sendmail_to;      // empty: no mail
-  double http_5xx_max_percent = 5.0;    // of nginx requests in one cycle
+  std::string command;                // run with the alert message on stdin; empty: none
+  std::string sendmail_to;            // empty: no mail
+  double http_5xx_max_percent = 5.0;  // of nginx requests in one cycle
   double http_429_max_percent = 20.0;
   uint32_t http_min_requests = 20;      // fewer requests in a cycle: rates not judged
   uint32_t delivery_timeout_ms = 5000;  // one webhook/sendmail/command attempt
@@ -168,8 +168,8 @@ struct GraceConfig {
 // wrong verdict or a canary not judged in time. `ojctl canary set --interval/--target`
 // override the first two per module.
 struct CanaryConfig {
-  uint32_t interval_s = 600;        // a canary per module this often; 0: this watchdog sends none
-  uint32_t judge_target_s = 600;    // a canary not judged this long after its upload: alert
+  uint32_t interval_s = 600;      // a canary per module this often; 0: this watchdog sends none
+  uint32_t judge_target_s = 600;  // a canary not judged this long after its upload: alert
   uint32_t upload_timeout_ms = 10000;  // one canary upload through nginx
 };
 

@@ -120,7 +120,8 @@ TEST(ConfigTest, ReplicaSectionSpellsTheFlatKeys) {
   EXPECT_EQ(nested->database.replica_host, "198.18.0.2");
   EXPECT_EQ(nested->database.replica_port, 3307);
   EXPECT_EQ(nested->database.replica_max_lag_s, 5u);
-  auto flat = ParseConfig("[database]\nreplica_host = \"198.18.0.2\"\nreplica_port = 3307\n", "/srv");
+  auto flat =
+      ParseConfig("[database]\nreplica_host = \"198.18.0.2\"\nreplica_port = 3307\n", "/srv");
   ASSERT_TRUE(flat.ok()) << flat.status().ToString();
   EXPECT_EQ(flat->database.replica_host, "198.18.0.2");
   EXPECT_EQ(flat->database.replica_port, 3307);

@@ -77,12 +77,10 @@ Status Database::Connect() {
                 std::to_string(std::max<uint32_t>(1, cfg_.read_timeout_s / 2)));
   } catch (const sql::SQLException& e) {
     conn_.reset();
-    return Status::Unavailable("cannot connect to database '" + cfg_.name + "' at " +
-                               (cfg_.socket.empty()
-                                    ? cfg_.host + ":" + std::to_string(cfg_.port)
-                                    : cfg_.socket) +
-                               (cfg_.tls_mode == "off" ? "" : " (tls_mode " + cfg_.tls_mode + ")") +
-                               ": " + e.what());
+    return Status::Unavailable(
+        "cannot connect to database '" + cfg_.name + "' at " +
+        (cfg_.socket.empty() ? cfg_.host + ":" + std::to_string(cfg_.port) : cfg_.socket) +
+        (cfg_.tls_mode == "off" ? "" : " (tls_mode " + cfg_.tls_mode + ")") + ": " + e.what());
   }
   return Status::Ok();
 }

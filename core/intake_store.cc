@@ -71,7 +71,8 @@ Result<RecentUploads> CountUploadsSince(Database& db, uint32_t student_id, uint3
   RecentUploads n;
   Status s = db.Run("count recent uploads", [&] {
     auto& st = db.Prepare(
-        "SELECT COUNT(*), MIN(received_at) FROM submissions WHERE student_id = ? AND module_id = ? AND "
+        "SELECT COUNT(*), MIN(received_at) FROM submissions WHERE student_id = ? AND module_id = ? "
+        "AND "
         "received_at >= ?");
     st.setUInt(1, student_id);
     st.setUInt(2, module_id);

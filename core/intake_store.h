@@ -59,7 +59,7 @@ struct NewSubmission {
   bool supersede = true;  // older queued submissions of the same student and module
   // Accepted as on time after the deadline: this token was refused then (outage ledger).
   std::optional<SysTime> on_time_refused_at;
-  bool canary = false;    // submitted by the watchdog's canary (submissions.canary)
+  bool canary = false;  // submitted by the watchdog's canary (submissions.canary)
 };
 
 struct ExistingSubmission {
@@ -89,8 +89,8 @@ Result<std::optional<ExistingSubmission>> FindDuplicate(Database& db, uint32_t s
 // serialized), and, when dedup is set, returns the duplicate (inserting nothing) if
 // FindDuplicate would find one; otherwise inserts the row as queued and, when
 // supersede is set, marks the student's older queued submissions superseded.
-Result<std::optional<ExistingSubmission>> InsertSubmission(
-    Database& db, const NewSubmission& s, const std::optional<DedupWindow>& dedup);
+Result<std::optional<ExistingSubmission>> InsertSubmission(Database& db, const NewSubmission& s,
+                                                           const std::optional<DedupWindow>& dedup);
 
 // True if a submission row with this id exists.
 Result<bool> SubmissionExists(Database& db, const std::string& id);

@@ -2,9 +2,9 @@
 // file or the journal). Only mains and top-level loops log; library code returns Status.
 #pragma once
 
-#include <string>
-
 #include <spdlog/spdlog.h>
+
+#include <string>
 
 namespace oj {
 

@@ -25,9 +25,9 @@ struct VerdictStats {
 };
 
 struct QueueSnapshot {
-  std::map<std::string, uint64_t> by_status;          // submissions per status
-  std::optional<double> oldest_queued_age_s;          // none when nothing is queued
-  std::map<std::string, VerdictStats> by_verdict;     // finished (status done) only
+  std::map<std::string, uint64_t> by_status;       // submissions per status
+  std::optional<double> oldest_queued_age_s;       // none when nothing is queued
+  std::map<std::string, VerdictStats> by_verdict;  // finished (status done) only
 };
 
 // Submissions by status and verdict, the oldest queued age (by the database's clock);

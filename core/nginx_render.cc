@@ -86,7 +86,9 @@ std::map<std::string, std::string> NginxTemplateVars(const Config& c, bool run_a
     cache =
         "      fastcgi_cache oj_pages;\n"
         "      fastcgi_cache_key $request_uri;\n"
-        "      fastcgi_cache_valid 200 404 " + n(c.rate.microcache_s) + "s;\n"
+        "      fastcgi_cache_valid 200 404 " +
+        n(c.rate.microcache_s) +
+        "s;\n"
         "      fastcgi_cache_lock on;\n"
         "      fastcgi_cache_lock_timeout 50ms;\n"
         "      fastcgi_cache_lock_age 1s;\n"

@@ -48,9 +48,10 @@ TEST(NginxRenderTest, DefaultsRenderTheSpecLines) {
 }
 
 TEST(NginxRenderTest, ArchiveLocationIsSignedAndLimitedToTheJudgeNetwork) {
-  auto c = ParseConfig("[server]\narchive_allow = [\"198.18.0.0/15\"]\n"
-                       "[paths]\nkeys_dir = \"/srv/keys\"\nstorage_dir = \"/srv/st\"\n",
-                       "/srv");
+  auto c = ParseConfig(
+      "[server]\narchive_allow = [\"198.18.0.0/15\"]\n"
+      "[paths]\nkeys_dir = \"/srv/keys\"\nstorage_dir = \"/srv/st\"\n",
+      "/srv");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   auto conf = RenderNginxConfig(*c, false);
   ASSERT_TRUE(conf.ok()) << conf.status().ToString();

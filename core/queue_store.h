@@ -26,8 +26,8 @@ struct ClaimedSubmission {
   std::string storage_key;  // relative to paths.storage_dir
   std::string course;
   std::string module;
-  std::string judge_dir;    // as stored; relative to paths.judges_dir unless absolute
-  uint32_t attempts = 0;    // failed attempts before this claim
+  std::string judge_dir;  // as stored; relative to paths.judges_dir unless absolute
+  uint32_t attempts = 0;  // failed attempts before this claim
 };
 
 // Claims the oldest queued submission for runner_id at READ COMMITTED with

@@ -140,11 +140,16 @@ Result<uint32_t> ReceiptKeys::Rotate(const std::string& dir) {
 }
 
 std::string ReceiptKeys::Sign(const ReceiptFields& f) const {
-  nlohmann::json j = {{"id", f.id},           {"course", f.course}, {"module", f.module},
-                      {"token", f.token},     {"size", f.size_bytes}, {"sha256", f.sha256},
-                      {"received_at", f.received_at}, {"seq", f.seq}};
-  std::string head = std::string(kVersion) + "." + std::to_string(current_) + "." +
-                     Base64UrlEncode(j.dump());
+  nlohmann::json j = {{"id", f.id},
+                      {"course", f.course},
+                      {"module", f.module},
+                      {"token", f.token},
+                      {"size", f.size_bytes},
+                      {"sha256", f.sha256},
+                      {"received_at", f.received_at},
+                      {"seq", f.seq}};
+  std::string head =
+      std::string(kVersion) + "." + std::to_string(current_) + "." + Base64UrlEncode(j.dump());
   return head + "." + Base64UrlEncode(Mac(keys_.at(current_), head));
 }
 

@@ -24,9 +24,9 @@ ReceiptFields Sample() {
 TEST(ReceiptTest, SignVerifyRoundTrip) {
   auto keys = ReceiptKeys::FromMap({{1, std::string(32, 'k')}});
   std::string r = keys.Sign(Sample());
-  EXPECT_EQ(r.find_first_not_of(
-                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."),
-            std::string::npos);
+  EXPECT_EQ(
+      r.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."),
+      std::string::npos);
   auto f = keys.Verify(r);
   ASSERT_TRUE(f.ok()) << f.status().ToString();
   EXPECT_EQ(f->id, "AbCdEfGhIjKlMnOp");
@@ -63,14 +63,15 @@ TEST(ReceiptTest, RotationKeepsOldReceiptsValid) {
   std::string fresh = k2->Sign(Sample());
   EXPECT_EQ(fresh.substr(0, 5), "r1.2.");
   EXPECT_TRUE(k2->Verify(fresh).ok());
-  EXPECT_EQ(std::filesystem::status(dir + "/receipt-1.key").permissions() &
-                std::filesystem::perms::all,
-            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  EXPECT_EQ(
+      std::filesystem::status(dir + "/receipt-1.key").permissions() & std::filesystem::perms::all,
+      std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   std::filesystem::remove_all(dir);
 }
 
 TEST(ReceiptTest, Base64UrlRoundTrip) {
-  for (std::string s : std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)}) {
+  for (std::string s :
+       std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)}) {
     auto d = Base64UrlDecode(Base64UrlEncode(s));
     ASSERT_TRUE(d.ok());
     EXPECT_EQ(*d, s);

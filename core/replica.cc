@@ -1,9 +1,10 @@
 #include "core/replica.h"
 
-#include <algorithm>
 #include <cppconn/connection.h>
 #include <cppconn/resultset.h>
 #include <cppconn/statement.h>
+
+#include <algorithm>
 
 namespace oj {
 

@@ -48,9 +48,10 @@ class ReadRouter {
  public:
   using Clock = std::function<std::chrono::steady_clock::time_point()>;
   // REQUIRES: primary outlives the router.
-  ReadRouter(Database* primary, const DatabaseConfig& cfg,
-             std::chrono::milliseconds check_every = std::chrono::milliseconds(1000),
-             Clock clock = [] { return std::chrono::steady_clock::now(); });
+  ReadRouter(
+      Database* primary, const DatabaseConfig& cfg,
+      std::chrono::milliseconds check_every = std::chrono::milliseconds(1000),
+      Clock clock = [] { return std::chrono::steady_clock::now(); });
   // The replica when usable, else the primary.
   Database& ForRead();
   bool using_replica() const { return use_replica_; }

@@ -68,8 +68,8 @@ TEST(ReplicaTest, UnreachableReplicaIsRecheckedWithBackoff) {
     bool reachable;
     ms want;
   } cases[] = {
-      {ms(0), false, ms(1000)},      {ms(1000), false, ms(2000)},  {ms(2000), false, ms(4000)},
-      {ms(4000), false, ms(8000)},   {ms(8000), false, ms(8000)},   {ms(8000), true, ms(1000)},
+      {ms(0), false, ms(1000)},    {ms(1000), false, ms(2000)}, {ms(2000), false, ms(4000)},
+      {ms(4000), false, ms(8000)}, {ms(8000), false, ms(8000)}, {ms(8000), true, ms(1000)},
       {ms(0), true, ms(1000)},
   };
   for (const Case& c : cases) {

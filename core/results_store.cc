@@ -144,7 +144,7 @@ Result<ResultsPageData> LoadResults(Database& db, const std::string& token,
     while (rr->next()) page.recent_durations_ms.push_back(rr->getInt64("ms"));
     auto& tq = db.Prepare(kTestsQuery);
     for (ResultsSubmission& sub : page.submissions) {  // at most max_submissions, by key
-      if (sub.status == "queued") continue;  // nothing judged yet
+      if (sub.status == "queued") continue;            // nothing judged yet
       tq.setUInt(1, limits.max_message_bytes);
       tq.setString(2, sub.id);
       std::unique_ptr<sql::ResultSet> tr(tq.executeQuery());

@@ -66,7 +66,7 @@ struct ResultsPageData {
   std::optional<SysTime> closed_at;
   uint64_t running_jobs = 0;    // submissions being judged now, all tokens
   uint64_t active_runners = 0;  // runners with a heartbeat in the last minute, not disabled
-  std::vector<int64_t> recent_durations_ms;  // started -> finished of recent done jobs
+  std::vector<int64_t> recent_durations_ms;    // started -> finished of recent done jobs
   std::vector<ResultsSubmission> submissions;  // newest first
 };
 

@@ -39,8 +39,8 @@ const char kStudentSelect[] =
     "JOIN courses c ON c.id = s.course_id ";
 
 StudentInfo ReadStudent(sql::ResultSet& rs) {
-  return {rs.getUInt(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-          rs.getBoolean(6)};
+  return {rs.getUInt(1),   rs.getString(2), rs.getString(3),
+          rs.getString(4), rs.getString(5), rs.getBoolean(6)};
 }
 
 std::string Describe(const StudentRef& ref) {
@@ -57,8 +57,8 @@ Result<StudentInfo> Lookup(Database& db, const StudentRef& ref, bool for_update)
     st.setString(1, ref.token);
     rs.reset(st.executeQuery());
   } else {
-    auto& st = db.Prepare(kStudentSelect + std::string("WHERE c.code = ? AND s.student_no = ?") +
-                          lock);
+    auto& st =
+        db.Prepare(kStudentSelect + std::string("WHERE c.code = ? AND s.student_no = ?") + lock);
     st.setString(1, ref.course);
     st.setString(2, ref.student_no);
     rs.reset(st.executeQuery());
@@ -78,13 +78,14 @@ Result<RosterImportResult> ImportRoster(Database& db, uint32_t course_id,
     out = {};
     // Lock the course's existing students so two imports cannot interleave.
     std::unordered_map<std::string, std::pair<uint32_t, std::string>> existing;
-    auto& sel = db.Prepare(
-        "SELECT id, student_no, name FROM students WHERE course_id = ? FOR UPDATE");
+    auto& sel =
+        db.Prepare("SELECT id, student_no, name FROM students WHERE course_id = ? FOR UPDATE");
     sel.setUInt(1, course_id);
     std::unique_ptr<sql::ResultSet> rs(sel.executeQuery());
     while (rs->next()) existing[rs->getString(2)] = {rs->getUInt(1), rs->getString(3)};
     auto& ins = db.Prepare(
-        "INSERT INTO students (course_id, student_no, name, token, enabled) VALUES (?, ?, ?, ?, 1)");
+        "INSERT INTO students (course_id, student_no, name, token, enabled) VALUES (?, ?, ?, ?, "
+        "1)");
     auto& upd = db.Prepare("UPDATE students SET name = ? WHERE id = ?");
     for (const RosterStudent& r : roster) {
       auto it = existing.find(r.student_no);

@@ -29,8 +29,8 @@ Result<RosterImportResult> ImportRoster(Database& db, uint32_t course_id,
 
 // A student found by token, or by (course code, student number).
 struct StudentRef {
-  std::string token;       // either this
-  std::string course;      // or these two
+  std::string token;   // either this
+  std::string course;  // or these two
   std::string student_no;
 };
 

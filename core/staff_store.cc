@@ -9,7 +9,7 @@
 namespace oj {
 namespace {
 
-constexpr std::array<const char*, 6> kStatuses = {"queued",    "running",   "done",
+constexpr std::array<const char*, 6> kStatuses = {"queued",     "running",   "done",
                                                   "superseded", "cancelled", "judge_error"};
 
 std::optional<SysTime> OptTime(sql::ResultSet& rs, int col) {
@@ -149,9 +149,8 @@ Result<SubmissionDetail> ShowSubmission(Database& db, const std::string& id) {
     tr.setString(1, id);
     std::unique_ptr<sql::ResultSet> trs(tr.executeQuery());
     while (trs->next()) {
-      d.tests.push_back({trs->getUInt(1), trs->getString(2), trs->getBoolean(3),
-                         OptDouble(*trs, 4), OptDouble(*trs, 5), OptString(*trs, 6),
-                         OptU64(*trs, 7), OptU64(*trs, 8)});
+      d.tests.push_back({trs->getUInt(1), trs->getString(2), trs->getBoolean(3), OptDouble(*trs, 4),
+                         OptDouble(*trs, 5), OptString(*trs, 6), OptU64(*trs, 7), OptU64(*trs, 8)});
     }
     return Status::Ok();
   });
@@ -167,7 +166,8 @@ Result<QueueOverview> ReadQueueOverview(Database& db) {
     std::map<std::string, uint64_t> counts;
     for (const char* k : kStatuses) counts[k] = 0;
     std::unique_ptr<sql::ResultSet> rs(
-        db.Prepare("SELECT status, COUNT(*) FROM submissions WHERE canary = 0 GROUP BY status").executeQuery());
+        db.Prepare("SELECT status, COUNT(*) FROM submissions WHERE canary = 0 GROUP BY status")
+            .executeQuery());
     while (rs->next()) counts[rs->getString(1)] = rs->getUInt64(2);
     for (const char* k : kStatuses) q.depth.emplace_back(k, counts[k]);
     rs.reset(db.Prepare("SELECT UTC_TIMESTAMP(6), (SELECT MIN(received_at) FROM submissions "
@@ -177,14 +177,14 @@ Result<QueueOverview> ReadQueueOverview(Database& db) {
       q.now = Time(*rs, 1);
       q.oldest_queued = OptTime(*rs, 2);
     }
-    rs.reset(db.Prepare("SELECT s.id, c.code, m.code, s.runner_id, s.started_at, s.lease_until"
-                        + std::string(" FROM submissions s JOIN modules m ON m.id = s.module_id "
-                                      "JOIN courses c ON c.id = m.course_id WHERE s.status = "
-                                      "'running' ORDER BY s.started_at LIMIT 100"))
+    rs.reset(db.Prepare("SELECT s.id, c.code, m.code, s.runner_id, s.started_at, s.lease_until" +
+                        std::string(" FROM submissions s JOIN modules m ON m.id = s.module_id "
+                                    "JOIN courses c ON c.id = m.course_id WHERE s.status = "
+                                    "'running' ORDER BY s.started_at LIMIT 100"))
                  .executeQuery());
     while (rs->next()) {
-      q.running.push_back({rs->getString(1), rs->getString(2), rs->getString(3),
-                           OptString(*rs, 4), OptTime(*rs, 5), OptTime(*rs, 6)});
+      q.running.push_back({rs->getString(1), rs->getString(2), rs->getString(3), OptString(*rs, 4),
+                           OptTime(*rs, 5), OptTime(*rs, 6)});
     }
     rs.reset(db.Prepare("SELECT id, host, slot, state, reason, submission_id, heartbeat_at, "
                         "internal_errors FROM runners ORDER BY host, slot LIMIT 1000")

@@ -18,10 +18,11 @@ namespace oj {
 // ---- submissions ----
 
 struct SubmissionFilter {
-  std::string course;   // empty: any
-  std::string module;   // empty: any (REQUIRES course when set)
-  std::string token;    // empty: any
-  std::string status;   // empty: any; else one of queued running done superseded cancelled judge_error
+  std::string course;  // empty: any
+  std::string module;  // empty: any (REQUIRES course when set)
+  std::string token;   // empty: any
+  std::string
+      status;  // empty: any; else one of queued running done superseded cancelled judge_error
   std::optional<SysTime> since;  // received_at >= since
   std::optional<SysTime> until;  // received_at < until
   uint32_t limit = 50;           // newest first; at most kMaxListLimit
@@ -38,7 +39,7 @@ struct SubmissionSummary {
   uint64_t size_bytes = 0;
   bool late = false;
   std::string status;
-  std::string verdict;             // empty unless done
+  std::string verdict;  // empty unless done
   std::optional<double> score;
   std::optional<double> max_score;
 };
@@ -103,8 +104,8 @@ struct RunnerRow {
 struct QueueOverview {
   std::vector<std::pair<std::string, uint64_t>> depth;  // by status, every status listed
   std::optional<SysTime> oldest_queued;
-  SysTime now;                                            // the database's clock
-  std::vector<RunningJob> running;                        // at most 100
+  SysTime now;                      // the database's clock
+  std::vector<RunningJob> running;  // at most 100
   std::vector<RunnerRow> runners;
 };
 
@@ -114,8 +115,8 @@ Result<QueueOverview> ReadQueueOverview(Database& db);
 // ---- rejudge and cancel ----
 
 struct RejudgeSelection {
-  std::string id;         // one submission (any status but running/queued), or
-  std::string course;     // with module: that module's done and judge_error submissions
+  std::string id;      // one submission (any status but running/queued), or
+  std::string course;  // with module: that module's done and judge_error submissions
   std::string module;
   bool judge_errors = false;  // every judge_error submission (within course/module when set)
 };
@@ -136,8 +137,8 @@ Status CancelSubmission(Database& db, const std::string& id);
 struct ScoreRow {
   std::string student_no;
   std::string name;
-  uint32_t submissions = 0;         // every upload except cancelled ones
-  std::string latest_id;            // newest submission that is not cancelled/superseded
+  uint32_t submissions = 0;  // every upload except cancelled ones
+  std::string latest_id;     // newest submission that is not cancelled/superseded
   std::string latest_status;
   std::optional<double> latest_score;
   bool latest_late = false;

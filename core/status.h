@@ -15,8 +15,16 @@ namespace oj {
 
 class [[nodiscard]] Status {
  public:
-  enum class Code { kOk, kInvalidArgument, kNotFound, kUnavailable, kAborted,
-                    kFailedPrecondition, kResourceExhausted, kInternal };
+  enum class Code {
+    kOk,
+    kInvalidArgument,
+    kNotFound,
+    kUnavailable,
+    kAborted,
+    kFailedPrecondition,
+    kResourceExhausted,
+    kInternal
+  };
 
   Status() = default;
   static Status Ok() { return Status(); }
@@ -48,7 +56,7 @@ template <typename T>
 class [[nodiscard]] Result {
  public:
   Result(T value) : value_(std::move(value)), has_value_(true) {}  // NOLINT
-  Result(Status status) : status_(std::move(status)) {}             // NOLINT
+  Result(Status status) : status_(std::move(status)) {}            // NOLINT
   bool ok() const { return has_value_; }
   const Status& status() const { return status_; }
   T& value() & { return value_; }

@@ -23,8 +23,8 @@ Response TooManyRequests(uint32_t retry_after_s) {
 }
 
 Response ServerBusy(uint32_t retry_after_s) {
-  Response r = Response::Line(
-      503, "[FAIL ✗] Server busy, retry in " + std::to_string(retry_after_s) + " s");
+  Response r =
+      Response::Line(503, "[FAIL ✗] Server busy, retry in " + std::to_string(retry_after_s) + " s");
   r.headers.emplace_back("Retry-After", std::to_string(retry_after_s));
   return r;
 }
@@ -62,8 +62,8 @@ TargetDecision DecideTarget(const UploadTarget& t, SysTime now, uint64_t file_si
   const ModuleRow& m = *t.module;
   if (m.closed) {
     SysTime since = m.closed_at.value_or(m.late_until.value_or(m.deadline));
-    d.reject = Response::Line(403, "[FAIL ✗] " + m.code + " is closed since " +
-                                       FormatDisplayTime(since));
+    d.reject =
+        Response::Line(403, "[FAIL ✗] " + m.code + " is closed since " + FormatDisplayTime(since));
     return d;
   }
   if (now < m.opens_at) {
@@ -92,7 +92,8 @@ std::optional<Response> DecideTokenRate(const RecentUploads& recent, SysTime now
   auto window = std::chrono::seconds(cfg.token_window_s);
   SysTime oldest = recent.oldest.value_or(now);
   auto wait = std::chrono::duration_cast<std::chrono::seconds>(oldest + window - now).count();
-  return TooManyRequests(static_cast<uint32_t>(std::clamp<long long>(wait + 1, 1, cfg.token_window_s)));
+  return TooManyRequests(
+      static_cast<uint32_t>(std::clamp<long long>(wait + 1, 1, cfg.token_window_s)));
 }
 
 }  // namespace oj

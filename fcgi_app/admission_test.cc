@@ -42,33 +42,38 @@ TEST(AdmissionTest, TargetTable) {
   std::vector<Case> cases = {
       {"in time", Good(), "2024-10-05 00:00:00", 10, 0, "", false},
       {"late window", Good(), "2024-10-10 00:00:01", 10, 0, "", true},
-      {"unknown token", with([](UploadTarget& t) { t.token_found = false; }),
-       "2024-10-05 00:00:00", 10, 403, "[FAIL ✗] Invalid token!", false},
-      {"unknown token, unknown module: still 403",
-       with([](UploadTarget& t) { t.token_found = false; t.module.reset(); t.course_found = false; }),
+      {"unknown token", with([](UploadTarget& t) { t.token_found = false; }), "2024-10-05 00:00:00",
+       10, 403, "[FAIL ✗] Invalid token!", false},
+      {"unknown token, unknown module: still 403", with([](UploadTarget& t) {
+         t.token_found = false;
+         t.module.reset();
+         t.course_found = false;
+       }),
        "2024-10-05 00:00:00", 10, 403, "[FAIL ✗] Invalid token!", false},
       {"disabled token", with([](UploadTarget& t) { t.token_enabled = false; }),
        "2024-10-05 00:00:00", 10, 403, "[FAIL ✗] Invalid token!", false},
       {"token of another course", with([](UploadTarget& t) { t.student_course_id = 2; }),
        "2024-10-05 00:00:00", 10, 403, "[FAIL ✗] Invalid token!", false},
-      {"unknown course", with([](UploadTarget& t) { t.course_found = false; t.module.reset(); }),
+      {"unknown course", with([](UploadTarget& t) {
+         t.course_found = false;
+         t.module.reset();
+       }),
        "2024-10-05 00:00:00", 10, 404, "[FAIL ✗] Unknown course or module!", false},
-      {"unknown module", with([](UploadTarget& t) { t.module.reset(); }), "2024-10-05 00:00:00",
-       10, 404, "[FAIL ✗] Unknown course or module!", false},
+      {"unknown module", with([](UploadTarget& t) { t.module.reset(); }), "2024-10-05 00:00:00", 10,
+       404, "[FAIL ✗] Unknown course or module!", false},
       {"not open", Good(), "2024-09-30 23:59:59", 10, 403,
        "[FAIL ✗] PA1 opens at 2024-10-01 00:00:00", false},
       {"after late window", Good(), "2024-10-11 00:00:01", 10, 403,
        "[FAIL ✗] PA1 is closed since 2024-10-11 00:00:00", false},
       {"no late window", with([](UploadTarget& t) { t.module->late_until.reset(); }),
        "2024-10-10 00:00:01", 10, 403, "[FAIL ✗] PA1 is closed since 2024-10-10 00:00:00", false},
-      {"closed by staff",
-       with([](UploadTarget& t) {
+      {"closed by staff", with([](UploadTarget& t) {
          t.module->closed = true;
          t.module->closed_at = T("2024-10-03 08:00:00");
        }),
        "2024-10-05 00:00:00", 10, 403, "[FAIL ✗] PA1 is closed since 2024-10-03 08:00:00", false},
-      {"over module limit", Good(), "2024-10-05 00:00:00", 1001, 413,
-       "[FAIL ✗] File is too large!", false},
+      {"over module limit", Good(), "2024-10-05 00:00:00", 1001, 413, "[FAIL ✗] File is too large!",
+       false},
   };
   for (const Case& c : cases) {
     TargetDecision d = DecideTarget(c.target, T(c.now), c.size);

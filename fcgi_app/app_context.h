@@ -14,7 +14,7 @@ struct AppContext {
   const Config* config = nullptr;
   Database* db = nullptr;
   Scoreboard* scoreboard = nullptr;
-  WorkerSlot* slot = nullptr;  // may be null in tests
+  WorkerSlot* slot = nullptr;                 // may be null in tests
   const ReceiptKeys* receipt_keys = nullptr;  // null: no receipts (disabled or keys unreadable)
   ReadRouter* reads = nullptr;  // results pages and JSON: the replica when usable; null: db
 };

@@ -15,17 +15,21 @@ TEST(ToValidUtf8Test, Table) {
       {"", ""},
       {"plain ascii\n\t", "plain ascii\n\t"},
       {"caf\xC3\xA9 \xE2\x9C\x93 \xF0\x9F\x98\x80", "caf\xC3\xA9 \xE2\x9C\x93 \xF0\x9F\x98\x80"},
-      {"a\xFF" "b", "a" + kFffd + "b"},                        // never valid
-      {"\x80\x80", kFffd + kFffd},                             // stray continuations
-      {"a\xC3", "a" + kFffd},                                  // truncated at the end
-      {"\xE2\x9C" "x", kFffd + "x"},                           // truncated: one U+FFFD
-      {"\xC0\xAF", kFffd + kFffd},                             // overlong '/'
-      {"\xE0\x80\xAF", kFffd + kFffd + kFffd},                 // overlong, 3 bytes
-      {"\xED\xA0\x80", kFffd + kFffd + kFffd},                 // surrogate U+D800
-      {"\xF4\x90\x80\x80", kFffd + kFffd + kFffd + kFffd},     // past U+10FFFF
-      {"\xF0\x9F\x98", kFffd},                                 // truncated 4-byte
-      {std::string("a\0b", 3), "a" + kFffd + "b"},             // NUL
-      {"\xEF\xBF\xBD", "\xEF\xBF\xBD"},                        // U+FFFD itself is fine
+      {"a\xFF"
+       "b",
+       "a" + kFffd + "b"},          // never valid
+      {"\x80\x80", kFffd + kFffd},  // stray continuations
+      {"a\xC3", "a" + kFffd},       // truncated at the end
+      {"\xE2\x9C"
+       "x",
+       kFffd + "x"},                                        // truncated: one U+FFFD
+      {"\xC0\xAF", kFffd + kFffd},                          // overlong '/'
+      {"\xE0\x80\xAF", kFffd + kFffd + kFffd},              // overlong, 3 bytes
+      {"\xED\xA0\x80", kFffd + kFffd + kFffd},              // surrogate U+D800
+      {"\xF4\x90\x80\x80", kFffd + kFffd + kFffd + kFffd},  // past U+10FFFF
+      {"\xF0\x9F\x98", kFffd},                              // truncated 4-byte
+      {std::string("a\0b", 3), "a" + kFffd + "b"},          // NUL
+      {"\xEF\xBF\xBD", "\xEF\xBF\xBD"},                     // U+FFFD itself is fine
   };
   for (const Case& c : cases) {
     EXPECT_EQ(ToValidUtf8(c.in), c.want) << testing::PrintToString(c.in);

@@ -30,7 +30,8 @@ void Family(std::ostream& o, const char* name, const char* type, const char* hel
 }
 
 void RenderScoreboard(std::ostream& o, Scoreboard* sb) {
-  Family(o, "oj_http_requests_total", "counter", "Requests answered by the app, by route and status.");
+  Family(o, "oj_http_requests_total", "counter",
+         "Requests answered by the app, by route and status.");
   for (int r = 0; r < kRouteCount; ++r) {
     for (int s = 0; s < kStatusCount; ++s) {
       uint64_t v = sb->routes[r].by_status[s].load(std::memory_order_relaxed);
@@ -54,8 +55,7 @@ void RenderScoreboard(std::ostream& o, Scoreboard* sb) {
     }
     o << "oj_http_request_duration_seconds_sum{route=\"" << RouteName(r) << "\"} "
       << sb->routes[r].duration_sum_us.load() / 1e6 << "\n";
-    o << "oj_http_request_duration_seconds_count{route=\"" << RouteName(r) << "\"} " << cum
-      << "\n";
+    o << "oj_http_request_duration_seconds_count{route=\"" << RouteName(r) << "\"} " << cum << "\n";
   }
   int busy = 0, alive = 0;
   for (const WorkerSlot& s : sb->slots) {
@@ -67,7 +67,8 @@ void RenderScoreboard(std::ostream& o, Scoreboard* sb) {
   o << "oj_upload_bytes_total " << sb->upload_bytes.load() << "\n";
   Family(o, "oj_uploads_stored_total", "counter", "Submissions stored and acknowledged.");
   o << "oj_uploads_stored_total " << sb->uploads_stored.load() << "\n";
-  Family(o, "oj_worker_restarts_total", "counter", "FastCGI workers respawned after exiting or dying.");
+  Family(o, "oj_worker_restarts_total", "counter",
+         "FastCGI workers respawned after exiting or dying.");
   o << "oj_worker_restarts_total " << sb->worker_restarts.load() << "\n";
   Family(o, "oj_worker_crashes_total", "counter",
          "FastCGI workers that died abnormally (a signal or a non-zero exit), since the master "
@@ -82,8 +83,8 @@ void RenderScoreboard(std::ostream& o, Scoreboard* sb) {
 }
 
 void RenderQueue(std::ostream& o, const QueueSnapshot& q) {
-  static const char* kStatuses[] = {"queued", "running", "done", "superseded", "cancelled",
-                                    "judge_error"};
+  static const char* kStatuses[] = {"queued",     "running",   "done",
+                                    "superseded", "cancelled", "judge_error"};
   Family(o, "oj_queue_submissions", "gauge", "Submissions by status.");
   for (const char* st : kStatuses) {
     auto it = q.by_status.find(st);
@@ -124,7 +125,8 @@ void RenderRunners(std::ostream& o, const std::vector<RunnerRow>& runners) {
         << (r.state == st ? 1 : 0) << "\n";
     }
   }
-  Family(o, "oj_runner_heartbeat_age_seconds", "gauge", "Seconds since each runner's last heartbeat.");
+  Family(o, "oj_runner_heartbeat_age_seconds", "gauge",
+         "Seconds since each runner's last heartbeat.");
   for (const RunnerRow& r : runners) {
     o << "oj_runner_heartbeat_age_seconds{runner=\"" << LabelValue(r.id) << "\"} "
       << r.heartbeat_age_s << "\n";

@@ -130,7 +130,8 @@ Status MultipartParser::Feed(std::string_view chunk) {
   if (state_ == State::kFailed) return error_;
   if (state_ == State::kEpilogue) {
     epilogue_bytes_ += chunk.size();
-    if (epilogue_bytes_ > limits_.max_epilogue_bytes) return Fail(Status::InvalidArgument("epilogue too long"));
+    if (epilogue_bytes_ > limits_.max_epilogue_bytes)
+      return Fail(Status::InvalidArgument("epilogue too long"));
     return Status::Ok();
   }
   pending_.append(chunk.data(), chunk.size());

@@ -17,17 +17,17 @@
 namespace oj {
 
 struct MultipartLimits {
-  size_t max_parts = 16;               // parts in one body
-  size_t max_part_header_bytes = 4096; // all header lines of one part
-  size_t max_line_bytes = 1024;        // one header line
-  size_t max_preamble_bytes = 4096;    // before the first boundary
-  size_t max_epilogue_bytes = 4096;    // after the closing boundary
+  size_t max_parts = 16;                // parts in one body
+  size_t max_part_header_bytes = 4096;  // all header lines of one part
+  size_t max_line_bytes = 1024;         // one header line
+  size_t max_preamble_bytes = 4096;     // before the first boundary
+  size_t max_epilogue_bytes = 4096;     // after the closing boundary
 };
 
 struct PartInfo {
-  std::string name;          // Content-Disposition name
-  bool has_filename = false; // a filename parameter was present (its value is ignored)
-  std::string content_type;  // as sent, may be empty
+  std::string name;           // Content-Disposition name
+  bool has_filename = false;  // a filename parameter was present (its value is ignored)
+  std::string content_type;   // as sent, may be empty
 };
 
 class MultipartSink {

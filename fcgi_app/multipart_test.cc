@@ -96,7 +96,8 @@ TEST(MultipartTest, HostileBodiesAreRejected) {
       {"missing closing boundary", "--XyZ\r\n" + cd + "\r\nx\r\n"},
       {"header then closing boundary", "--XyZ\r\n" + cd + "--XyZ--\r\n"},
       {"boundary never appears", std::string(10000, 'a')},
-      {"thousands of parts", [&] {
+      {"thousands of parts",
+       [&] {
          std::string b;
          for (int i = 0; i < 5000; ++i) b += "--XyZ\r\n" + cd + "\r\nx\r\n";
          return b + "--XyZ--\r\n";
@@ -105,13 +106,15 @@ TEST(MultipartTest, HostileBodiesAreRejected) {
       {"huge preamble", std::string(1 << 20, 'p') + "\r\n--XyZ\r\n" + cd + "\r\nx\r\n--XyZ--\r\n"},
       {"huge epilogue", "--XyZ\r\n" + cd + "\r\nx\r\n--XyZ--\r\n" + std::string(1 << 20, 'e')},
       {"no disposition", "--XyZ\r\nContent-Type: text/plain\r\n\r\nx\r\n--XyZ--\r\n"},
-      {"not form-data", "--XyZ\r\nContent-Disposition: attachment; name=\"a\"\r\n\r\nx\r\n--XyZ--\r\n"},
+      {"not form-data",
+       "--XyZ\r\nContent-Disposition: attachment; name=\"a\"\r\n\r\nx\r\n--XyZ--\r\n"},
       {"no name", "--XyZ\r\nContent-Disposition: form-data\r\n\r\nx\r\n--XyZ--\r\n"},
       {"bare LF in headers", "--XyZ\n" + cd + "\n\nx\n--XyZ--\n"},
       {"garbage after boundary", "--XyZ garbage\r\n" + cd + "\r\nx\r\n--XyZ--\r\n"},
       {"empty body", ""},
       {"closing boundary only", "--XyZ--\r\n"},
-      {"unterminated quote", "--XyZ\r\nContent-Disposition: form-data; name=\"tok\r\n\r\nx\r\n--XyZ--\r\n"},
+      {"unterminated quote",
+       "--XyZ\r\nContent-Disposition: form-data; name=\"tok\r\n\r\nx\r\n--XyZ--\r\n"},
       {"header without colon", "--XyZ\r\n" + cd + "garbage\r\n\r\nx\r\n--XyZ--\r\n"},
       {"two dispositions", "--XyZ\r\n" + cd + cd + "\r\nx\r\n--XyZ--\r\n"},
   };
@@ -134,7 +137,8 @@ TEST(MultipartTest, BoundaryFromContentType) {
   EXPECT_FALSE(BoundaryFromContentType("text/plain").ok());
   EXPECT_FALSE(BoundaryFromContentType("multipart/form-data").ok());
   EXPECT_FALSE(BoundaryFromContentType("multipart/form-data; boundary=").ok());
-  EXPECT_FALSE(BoundaryFromContentType("multipart/form-data; boundary=" + std::string(71, 'a')).ok());
+  EXPECT_FALSE(
+      BoundaryFromContentType("multipart/form-data; boundary=" + std::string(71, 'a')).ok());
   EXPECT_FALSE(BoundaryFromContentType("").ok());
 }
 

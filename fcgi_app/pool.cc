@@ -42,8 +42,7 @@ Result<int> OpenListenSocket(const std::string& path) {
   addr.sun_family = AF_UNIX;
   std::strcpy(addr.sun_path, path.c_str());
   ::unlink(path.c_str());
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::listen(fd, 1024) != 0) {
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, 1024) != 0) {
     std::string err = std::strerror(errno);
     ::close(fd);
     return Status::Unavailable("cannot listen on " + path + ": " + err);
@@ -190,8 +189,8 @@ class PoolMaster {
         ::unlink(path.c_str());
         spdlog::warn("removed {}: its worker died before the row was committed", path);
       } else if (!exists.ok()) {
-        spdlog::error("cannot check half-stored submission {}: {}; run `ojctl storage check`",
-                      id, exists.status().message());
+        spdlog::error("cannot check half-stored submission {}: {}; run `ojctl storage check`", id,
+                      exists.status().message());
       }
     }
   }
@@ -204,8 +203,8 @@ class PoolMaster {
     while (!d.empty() && now - d.front() > kCrashLoopWindowMs) d.pop_front();
     sb_->worker_restarts.fetch_add(1);
     if (static_cast<int>(d.size()) >= kCrashLoopLimit) {
-      spdlog::error("slot {} crashed {} times in {} s; pausing its respawn for 5 s", i,
-                    d.size(), kCrashLoopWindowMs / 1000);
+      spdlog::error("slot {} crashed {} times in {} s; pausing its respawn for 5 s", i, d.size(),
+                    kCrashLoopWindowMs / 1000);
       respawn_at_[i] = now + 5000;
       d.clear();
     } else {

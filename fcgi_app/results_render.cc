@@ -76,11 +76,10 @@ void AppendSubmission(std::string& o, const ResultsSubmission& s, const ResultsP
   if (!s.tests.empty()) {
     size_t passed = std::count_if(s.tests.begin(), s.tests.end(),
                                   [](const ResultsTest& t) { return t.passed; });
-    o += ": " + std::to_string(passed) + " of " + std::to_string(s.tests.size()) +
-         " tests passed";
+    o += ": " + std::to_string(passed) + " of " + std::to_string(s.tests.size()) + " tests passed";
   }
-  o += "</summary>\n<p class=\"small text-break mt-2 mb-2\">SHA-256 <code>" +
-       HtmlEscape(s.sha256) + "</code></p>\n";
+  o += "</summary>\n<p class=\"small text-break mt-2 mb-2\">SHA-256 <code>" + HtmlEscape(s.sha256) +
+       "</code></p>\n";
   if (!s.tests.empty()) {
     o += "<div class=\"table-responsive\"><table class=\"table table-sm align-middle\">"
          "<thead><tr><th>Test</th><th>Result</th><th>Message</th></tr></thead><tbody>\n";
@@ -158,7 +157,8 @@ std::string StatusText(const ResultsSubmission& s, const ResultsPageData& page) 
   if (s.status == "queued") {
     std::string t = "Queued";
     if (s.queue_ahead) {
-      t += *s.queue_ahead == 0 ? ": next in line" : ": " + std::to_string(*s.queue_ahead) + " ahead";
+      t +=
+          *s.queue_ahead == 0 ? ": next in line" : ": " + std::to_string(*s.queue_ahead) + " ahead";
       auto eta = EstimateWaitSeconds(*s.queue_ahead, page.running_jobs, page.active_runners,
                                      page.recent_durations_ms);
       if (eta) t += ", result in " + FormatWait(*eta);
@@ -194,7 +194,8 @@ ResultsJson RenderResultsJson(const ResultsPageData& page, SysTime now) {
       eta = EstimateWaitSeconds(*s.queue_ahead, page.running_jobs, page.active_runners,
                                 page.recent_durations_ms);
     }
-    o["queue_position"] = s.status == "queued" && s.queue_ahead ? Json(*s.queue_ahead) : Json(nullptr);
+    o["queue_position"] =
+        s.status == "queued" && s.queue_ahead ? Json(*s.queue_ahead) : Json(nullptr);
     o["eta_seconds"] = eta ? Json(*eta) : Json(nullptr);
     o["late"] = s.late;
     o["score"] = OptDoubleJson(s.score);
@@ -282,8 +283,8 @@ std::string RenderResultsPage(const ResultsPageData& page, SysTime now, const Pa
     o += HtmlEscape(page.module_title) + " <small class=\"text-body-secondary\">" +
          HtmlEscape(page.module_code) + "</small></h1>\n";
   }
-  o += "<p class=\"mb-1\">" + HtmlEscape(page.course_title.empty() ? page.course_code
-                                                                   : page.course_title) +
+  o += "<p class=\"mb-1\">" +
+       HtmlEscape(page.course_title.empty() ? page.course_code : page.course_title) +
        " <span class=\"text-body-secondary\">(" + HtmlEscape(page.course_code) + ")</span></p>\n";
   o += "<p class=\"mb-1\">Deadline <strong>" + FormatDisplayTime(page.deadline) +
        "</strong> &middot; <span id=\"oj-left\">" + HtmlEscape(FormatTimeLeft(page, now)) +

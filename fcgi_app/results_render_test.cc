@@ -17,16 +17,16 @@ TEST(EstimateWaitTest, Table) {
     std::vector<int64_t> durations_ms;
     std::optional<int64_t> want;
   } cases[] = {
-      {0, 0, 1, {}, std::nullopt},                    // no history: no estimate
-      {5, 1, 1, {-1}, std::nullopt},                  // only nonsense durations
-      {0, 0, 1, {10000}, 10},                         // itself only
-      {0, 0, 0, {10000}, 10},                         // no live runner counts as one
-      {2, 0, 1, {10000}, 30},                         // two ahead and itself
-      {2, 1, 1, {10000}, 35},                         // plus half of the running job
-      {3, 2, 2, {10000}, 25},                         // (3 + 1 + 1) * 10 / 2
-      {0, 0, 1, {1000, 2000, 90000}, 2},              // median, not mean
-      {0, 0, 1, {1000, 3000}, 2},                     // even count: middle pair
-      {0, 0, 1, {1}, 1},                              // rounds up
+      {0, 0, 1, {}, std::nullopt},        // no history: no estimate
+      {5, 1, 1, {-1}, std::nullopt},      // only nonsense durations
+      {0, 0, 1, {10000}, 10},             // itself only
+      {0, 0, 0, {10000}, 10},             // no live runner counts as one
+      {2, 0, 1, {10000}, 30},             // two ahead and itself
+      {2, 1, 1, {10000}, 35},             // plus half of the running job
+      {3, 2, 2, {10000}, 25},             // (3 + 1 + 1) * 10 / 2
+      {0, 0, 1, {1000, 2000, 90000}, 2},  // median, not mean
+      {0, 0, 1, {1000, 3000}, 2},         // even count: middle pair
+      {0, 0, 1, {1}, 1},                  // rounds up
       {99, 0, 4, {4000}, 100},
   };
   for (const Case& c : cases) {
@@ -74,9 +74,9 @@ TEST(EtagTest, Matches) {
     const char* header;
     bool want;
   } cases[] = {
-      {"W/\"abc\"", true},  {"\"abc\"", true},          {"*", true},
-      {"\"x\", W/\"abc\"", true}, {" W/\"abc\" ", true}, {"W/\"abd\"", false},
-      {"", false},          {"abc", false},             {"\"x\",\"y\"", false},
+      {"W/\"abc\"", true},    {"\"abc\"", true},    {"*", true}, {"\"x\", W/\"abc\"", true},
+      {" W/\"abc\" ", true},  {"W/\"abd\"", false}, {"", false}, {"abc", false},
+      {"\"x\",\"y\"", false},
   };
   for (const Case& c : cases) EXPECT_EQ(EtagMatches(c.header, e), c.want) << c.header;
   EXPECT_EQ(WeakEtag("x"), WeakEtag("x"));
@@ -124,9 +124,9 @@ TEST(ResultsJsonTest, FieldsAndTypes) {
   EXPECT_EQ(doc["deadline"].get<std::string>().size(), 25u);  // 2024-10-10T12:00:00+00:00
   ASSERT_EQ(doc["submissions"].size(), 2u);
   const auto& q = doc["submissions"][0];
-  for (const char* k : {"id", "received_at", "size_bytes", "sha256", "status", "queue_position",
-                        "eta_seconds", "late", "score", "max_score", "verdict", "tests", "log",
-                        "log_truncated"}) {
+  for (const char* k :
+       {"id", "received_at", "size_bytes", "sha256", "status", "queue_position", "eta_seconds",
+        "late", "score", "max_score", "verdict", "tests", "log", "log_truncated"}) {
     EXPECT_TRUE(q.contains(k)) << k;
   }
   EXPECT_EQ(q["status"], "queued");

@@ -7,8 +7,15 @@
 namespace oj {
 
 struct Route {
-  enum class Kind { kUpload, kResultsPage, kResultsJson, kHealth, kMetrics, kNotFound,
-                    kMethodNotAllowed };
+  enum class Kind {
+    kUpload,
+    kResultsPage,
+    kResultsJson,
+    kHealth,
+    kMetrics,
+    kNotFound,
+    kMethodNotAllowed
+  };
   Kind kind = Kind::kNotFound;
   // Results routes: validated course and module codes and token, or all three
   // empty for a malformed /oj/ path (which must get the same 404 as an unknown one).

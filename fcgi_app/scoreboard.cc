@@ -9,8 +9,8 @@
 
 namespace oj {
 namespace {
-const char* kRouteNames[kRouteCount] = {"upload", "results_page", "results_json",
-                                        "healthz", "metrics", "other"};
+const char* kRouteNames[kRouteCount] = {"upload",  "results_page", "results_json",
+                                        "healthz", "metrics",      "other"};
 const int kStatuses[kStatusCount] = {200, 304, 400, 403, 404, 405, 413, 429, 500, 503};
 }  // namespace
 
@@ -33,8 +33,8 @@ int StatusIndex(int status) {
 int StatusAt(int index) { return kStatuses[index]; }
 
 Scoreboard* CreateScoreboard() {
-  void* p = mmap(nullptr, sizeof(Scoreboard), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                 -1, 0);
+  void* p =
+      mmap(nullptr, sizeof(Scoreboard), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) throw std::runtime_error("mmap scoreboard failed");
   return new (p) Scoreboard();
 }

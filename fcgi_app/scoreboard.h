@@ -13,8 +13,8 @@
 namespace oj {
 
 inline constexpr int kMaxWorkers = 256;
-inline constexpr int kRouteCount = 6;   // see RouteIndex
-inline constexpr int kStatusCount = 10; // see StatusIndex
+inline constexpr int kRouteCount = 6;    // see RouteIndex
+inline constexpr int kStatusCount = 10;  // see StatusIndex
 inline constexpr int kDurationBuckets = 12;
 
 // Upper bounds of the request duration histogram, seconds.
@@ -25,7 +25,7 @@ struct WorkerSlot {
   std::atomic<pid_t> pid{0};
   std::atomic<int64_t> busy_since_ms{0};  // steady clock ms; 0 = idle
   std::atomic<uint64_t> requests{0};
-  std::atomic<bool> storing{false};       // pending_id holds a submission being stored
+  std::atomic<bool> storing{false};  // pending_id holds a submission being stored
   char pending_id[17] = {0};
   // The current (or last) upload: body length, when it began arriving at nginx and
   // when the app finished it (0 while in flight), in system-clock microseconds.

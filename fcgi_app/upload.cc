@@ -15,11 +15,11 @@
 #include "core/outage.h"
 #include "core/outage_journal.h"
 #include "core/outage_store.h"
+#include "core/queue_notify.h"
+#include "core/results_store.h"
 #include "core/sha256.h"
 #include "fcgi_app/admission.h"
 #include "fcgi_app/multipart.h"
-#include "core/queue_notify.h"
-#include "core/results_store.h"
 #include "fcgi_app/results_render.h"
 
 namespace oj {
@@ -167,9 +167,8 @@ UploadSink* ReadFieldsOnly(const Request& req, const std::string& boundary, Uplo
 // position and wait estimate (computed exactly as the JSON endpoint does), and the
 // results page URL. The line itself never changes.
 Response Acknowledge(AppContext& ctx, const Request& req, const std::string& token,
-                     const std::string& course, const std::string& module,
-                     const std::string& id, SysTime received_at, bool late, uint64_t size,
-                     const std::string& sha256) {
+                     const std::string& course, const std::string& module, const std::string& id,
+                     SysTime received_at, bool late, uint64_t size, const std::string& sha256) {
   Response r = Received(id, received_at, late);
   uint64_t position = 0;
   std::optional<int64_t> eta;
@@ -186,10 +185,10 @@ Response Acknowledge(AppContext& ctx, const Request& req, const std::string& tok
   }
   r.headers.emplace_back("X-OJ-Queue-Position", std::to_string(position));
   r.headers.emplace_back("X-OJ-ETA-Seconds", eta ? std::to_string(*eta) : "unknown");
-  std::string base = (req.scheme.empty() ? "http" : req.scheme) + "://" +
-                     (req.host.empty() ? ctx.config->server.listen + ":" +
-                                             std::to_string(ctx.config->server.port)
-                                       : req.host);
+  std::string base =
+      (req.scheme.empty() ? "http" : req.scheme) + "://" +
+      (req.host.empty() ? ctx.config->server.listen + ":" + std::to_string(ctx.config->server.port)
+                        : req.host);
   r.headers.emplace_back("X-OJ-Result-URL", base + "/oj/" + course + "/" + module + "/" + token);
   if (ctx.receipt_keys) {
     ReceiptFields f;
@@ -361,9 +360,9 @@ Response HandleUpload(AppContext& ctx, const Request& req, UploadOutcome* outcom
 
   const std::string digest = sink.Digest();
   std::optional<DedupWindow> dedup;
-  bool batch = ctx.scoreboard && ConcurrentTwinInFlight(ctx.scoreboard, ctx.slot,
-                                                        req.content_length, MicrosOf(began),
-                                                        MicrosOf(now));
+  bool batch =
+      ctx.scoreboard && ConcurrentTwinInFlight(ctx.scoreboard, ctx.slot, req.content_length,
+                                               MicrosOf(began), MicrosOf(now));
   // The watchdog's canary (issue 10) sends the same known-good archive every interval
   // and must never be answered with an earlier ID or rate-limited: it skips both.
   const bool canary = target->canary;
@@ -436,8 +435,8 @@ Response HandleUpload(AppContext& ctx, const Request& req, UploadOutcome* outcom
     clear_pending();
     outcome->submission_id = raced->id;
     outcome->duplicate = true;
-    return Acknowledge(ctx, req, token, course, target->module->code, raced->id,
-                       raced->received_at, raced->late, sub.size_bytes, sub.sha256);
+    return Acknowledge(ctx, req, token, course, target->module->code, raced->id, raced->received_at,
+                       raced->late, sub.size_bytes, sub.sha256);
   }
   if (!s.ok()) {
     ::unlink(final_path.c_str());

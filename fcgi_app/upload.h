@@ -14,8 +14,8 @@ struct UploadOutcome {
   std::string submission_id;  // set when stored
   std::string token;          // as sent, for the log (never the file)
   uint64_t size_bytes = 0;
-  bool duplicate = false;     // answered with an earlier identical submission
-  std::string ledger;         // outage ledger note for the log ("" when nothing happened)
+  bool duplicate = false;  // answered with an earlier identical submission
+  std::string ledger;      // outage ledger note for the log ("" when nothing happened)
 };
 
 Response HandleUpload(AppContext& ctx, const Request& req, UploadOutcome* outcome);

@@ -44,12 +44,18 @@ std::string Param(FCGX_Request& r, const char* name) {
 
 int RouteIndexFor(Route::Kind k) {
   switch (k) {
-    case Route::Kind::kUpload: return 0;
-    case Route::Kind::kResultsPage: return 1;
-    case Route::Kind::kResultsJson: return 2;
-    case Route::Kind::kHealth: return 3;
-    case Route::Kind::kMetrics: return 4;
-    default: return 5;
+    case Route::Kind::kUpload:
+      return 0;
+    case Route::Kind::kResultsPage:
+      return 1;
+    case Route::Kind::kResultsJson:
+      return 2;
+    case Route::Kind::kHealth:
+      return 3;
+    case Route::Kind::kMetrics:
+      return 4;
+    default:
+      return 5;
   }
 }
 
@@ -122,21 +128,30 @@ int RunWorker(const Config& cfg, int listen_fd, Scoreboard* sb, int slot_index) 
     UploadOutcome upload;
     try {
       switch (route.kind) {
-        case Route::Kind::kUpload: resp = HandleUpload(ctx, req, &upload); break;
+        case Route::Kind::kUpload:
+          resp = HandleUpload(ctx, req, &upload);
+          break;
         case Route::Kind::kResultsPage:
-        case Route::Kind::kResultsJson: resp = HandleResults(ctx, req, route); break;
-        case Route::Kind::kHealth: resp = HandleHealth(ctx); break;
-        case Route::Kind::kMetrics: resp = HandleMetrics(ctx); break;
+        case Route::Kind::kResultsJson:
+          resp = HandleResults(ctx, req, route);
+          break;
+        case Route::Kind::kHealth:
+          resp = HandleHealth(ctx);
+          break;
+        case Route::Kind::kMetrics:
+          resp = HandleMetrics(ctx);
+          break;
         case Route::Kind::kMethodNotAllowed:
           resp = Response::Line(405, "[FAIL ✗] Method not allowed");
           break;
-        case Route::Kind::kNotFound: resp = Response::Line(404, "[FAIL ✗] Not found"); break;
+        case Route::Kind::kNotFound:
+          resp = Response::Line(404, "[FAIL ✗] Not found");
+          break;
       }
     } catch (const std::exception& e) {
       spdlog::error("request {} {} failed: {}", req.method, req.uri, e.what());
       resp = Response::Line(500, "[FAIL ✗] Internal error, nothing was stored (ref " +
-                                     std::to_string(getpid()) + "-" + std::to_string(served) +
-                                     ")");
+                                     std::to_string(getpid()) + "-" + std::to_string(served) + ")");
     }
     std::string out = SerializeResponse(resp);
     if (req.method == "HEAD") out.resize(out.find("\r\n\r\n") + 4);
@@ -152,8 +167,8 @@ int RunWorker(const Config& cfg, int listen_fd, Scoreboard* sb, int slot_index) 
                    upload.submission_id.empty() ? "-" : upload.submission_id,
                    upload.duplicate ? " (duplicate)" : "",
                    upload.token.empty() ? "-" : upload.token, upload.size_bytes, resp.status,
-                   secs * 1000, req.remote_addr, upload.ledger.empty() ? "" : " ledger: ",
-                   upload.ledger);
+                   secs * 1000, req.remote_addr,
+                   upload.ledger.empty() ? "" : " ledger: ", upload.ledger);
     } else if (resp.status >= 500) {
       spdlog::warn("{} {} status={} ms={:.1f}", req.method, req.uri, resp.status, secs * 1000);
     }

@@ -54,8 +54,8 @@ Result<UniqueFd> OpenParent(const std::vector<std::string>& comps, size_t depth)
       return Status::ResourceExhausted("cannot create directory '" + comps[i] +
                                        "': " + std::strerror(errno));
     }
-    UniqueFd next(::openat(dir.get(), comps[i].c_str(),
-                           O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    UniqueFd next(
+        ::openat(dir.get(), comps[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!next.valid()) {
       return Status::InvalidArgument("'" + comps[i] + "' is a link or a file, not a directory");
     }
@@ -110,8 +110,8 @@ ExtractOutcome ExtractArchive(int fd, const ArchiveLimits& limits) {
     const char* raw = archive_entry_pathname(e);
     std::string name = raw ? raw : "";
     if (name.size() > limits.max_name_bytes) {
-      return Refuse(o, "an entry name is longer than " + std::to_string(limits.max_name_bytes) +
-                           " bytes");
+      return Refuse(
+          o, "an entry name is longer than " + std::to_string(limits.max_name_bytes) + " bytes");
     }
     auto comps = Components(name);
     if (!comps) return Refuse(o, "unsafe entry name '" + name + "' (absolute or with ..)");
@@ -154,8 +154,9 @@ ExtractOutcome ExtractArchive(int fd, const ArchiveLimits& limits) {
       if (n < 0) return Refuse(o, std::string("corrupt data: ") + archive_error_string(a.get()));
       o.bytes += static_cast<uint64_t>(n);
       if (o.bytes > limits.max_bytes) {
-        return Refuse(o, "more than " + std::to_string(limits.max_bytes >> 20) +
-                             " MiB after decompression", true);
+        return Refuse(
+            o, "more than " + std::to_string(limits.max_bytes >> 20) + " MiB after decompression",
+            true);
       }
       Status w = WriteAll(out.get(), buf.data(), static_cast<size_t>(n));
       if (!w.ok()) return Refuse(o, "cannot write '" + name + "': " + w.message(), true);

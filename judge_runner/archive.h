@@ -16,9 +16,9 @@
 namespace oj::runner {
 
 struct ArchiveLimits {
-  uint32_t max_entries = 2000;            // files, directories and links
-  uint64_t max_bytes = 64ull << 20;       // total file content after decompression
-  uint32_t max_name_bytes = 1024;         // one entry's path
+  uint32_t max_entries = 2000;       // files, directories and links
+  uint64_t max_bytes = 64ull << 20;  // total file content after decompression
+  uint32_t max_name_bytes = 1024;    // one entry's path
 };
 
 // True if name is a relative path with no "..", no empty-after-normalising result,
@@ -30,8 +30,8 @@ bool IsSafeLinkTarget(std::string_view entry_name, std::string_view target);
 
 struct ExtractOutcome {
   bool ok = false;
-  bool limit = false;      // refused because a limit was reached (not malformed)
-  std::string message;     // why refused; for the student's log
+  bool limit = false;   // refused because a limit was reached (not malformed)
+  std::string message;  // why refused; for the student's log
   uint32_t entries = 0;
   uint64_t bytes = 0;
 };

@@ -117,7 +117,8 @@ Result<LocalArchive> Fetch(const ArchiveSourceConfig& cfg, const StoredArchive& 
   if (!fd.ok()) return fd.status();
   std::string target =
       SignArchiveLink(cfg.secret, ArchiveUri(want.storage_key), now_unix + cfg.link_ttl.count());
-  std::string req = "GET " + target + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n"
+  std::string req = "GET " + target + " HTTP/1.1\r\nHost: " + host +
+                    "\r\nConnection: close\r\n"
                     "User-Agent: oj-runner\r\n\r\n";
   // Blocking-style write on a non-blocking socket: requests are tiny.
   s = WriteAll(fd->get(), req.data(), req.size());
@@ -191,7 +192,8 @@ LocalArchive::~LocalArchive() {
 
 Status ParseHttpBase(const std::string& url, std::string* host, uint16_t* port) {
   const std::string scheme = "http://";
-  if (url.rfind(scheme, 0) != 0) return Status::InvalidArgument("archive_url must start with http://");
+  if (url.rfind(scheme, 0) != 0)
+    return Status::InvalidArgument("archive_url must start with http://");
   std::string rest = url.substr(scheme.size());
   while (!rest.empty() && rest.back() == '/') rest.pop_back();
   if (rest.empty() || rest.find('/') != std::string::npos) {

@@ -21,7 +21,7 @@ struct ArchiveSourceConfig {
   std::string secret;       // archive-link.key (fetch mode)
   std::chrono::seconds link_ttl{120};
   std::chrono::seconds timeout{30};  // connect + whole transfer
-  std::string cache_dir;    // fetch mode: where the fetched copy lives while judging
+  std::string cache_dir;             // fetch mode: where the fetched copy lives while judging
 };
 
 // A verified upload on local disk; a fetched copy is removed with this object.

@@ -12,7 +12,12 @@ namespace oj::runner {
 namespace {
 
 TEST(ArchiveSourceTest, ParsesTheIntakeBaseUrl) {
-  struct Case { const char* url; bool ok; const char* host; uint16_t port; };
+  struct Case {
+    const char* url;
+    bool ok;
+    const char* host;
+    uint16_t port;
+  };
   const Case cases[] = {
       {"http://198.18.0.1:8080", true, "198.18.0.1", 8080},
       {"http://intake/", true, "intake", 80},

@@ -47,8 +47,9 @@ std::string SelfPath(const std::string& controller) {
     size_t a = line.find(':'), b = line.find(':', a + 1);
     if (a == std::string::npos || b == std::string::npos) continue;
     std::string ctrls = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
-    if (controller.empty() ? ctrls.empty() && line.compare(0, 2, "0:") == 0
-                           : ("," + ctrls + ",").find("," + controller + ",") != std::string::npos) {
+    if (controller.empty()
+            ? ctrls.empty() && line.compare(0, 2, "0:") == 0
+            : ("," + ctrls + ",").find("," + controller + ",") != std::string::npos) {
       return path == "/" ? "" : path;
     }
   }

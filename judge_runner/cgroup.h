@@ -20,7 +20,7 @@ namespace oj::runner {
 struct CgroupUsage {
   uint64_t cpu_ns = 0;
   uint64_t peak_memory_bytes = 0;
-  uint64_t oom_kills = 0;   // processes the OOM killer killed in this cgroup
+  uint64_t oom_kills = 0;  // processes the OOM killer killed in this cgroup
   bool pids_limit_hit = false;
 };
 

@@ -46,8 +46,8 @@ TEST(RunnerDockerTest, CommandLineCarriesEveryLimit) {
   ASSERT_GE(a.size(), 3u);
   EXPECT_EQ(a[a.size() - 3], "debian:12-slim");
   EXPECT_EQ(a[a.size() - 1], "/judge/test.sh");
-  EXPECT_EQ(DockerKillArgs(o), (std::vector<std::string>{"docker", "kill", "--signal", "KILL",
-                                                         "oj-run-1"}));
+  EXPECT_EQ(DockerKillArgs(o),
+            (std::vector<std::string>{"docker", "kill", "--signal", "KILL", "oj-run-1"}));
 }
 
 }  // namespace

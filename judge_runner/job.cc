@@ -57,11 +57,12 @@ class LogBuilder {
 void NoteLimits(LogBuilder& log, const SandboxResult& r, const SandboxLimits& l) {
   if (r.pids_limit_hit) log.Note("process limit (" + std::to_string(l.pids) + ") reached");
   if (r.oom_kills > 0) {
-    log.Note("memory limit (" + std::to_string(l.memory_bytes >> 20) + " MiB) reached: " +
-             std::to_string(r.oom_kills) + " process(es) killed");
+    log.Note("memory limit (" + std::to_string(l.memory_bytes >> 20) +
+             " MiB) reached: " + std::to_string(r.oom_kills) + " process(es) killed");
   }
   if (r.cpu_limit_hit) log.Note("CPU time limit (" + std::to_string(l.cpu_time.count()) + " ms)");
-  if (r.wall_limit_hit) log.Note("wall-clock limit (" + std::to_string(l.wall_time.count()) + " ms)");
+  if (r.wall_limit_hit)
+    log.Note("wall-clock limit (" + std::to_string(l.wall_time.count()) + " ms)");
   if (r.output_limit_hit) {
     log.Note("output limit (" + std::to_string(l.output_bytes) + " bytes): output cut, run killed");
   }
@@ -105,10 +106,11 @@ JobOutcome JudgeSubmission(const ClaimedSubmission& job, const JobEnv& env) {
   auto cfg = ParseJudgeConfig(toml.value());
   if (!cfg.ok()) return fail(Kind::kConfigError, cfg.status().message());
 
-  UniqueFd upload(::open((env.storage_dir + "/" + job.storage_key).c_str(),
-                         O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  UniqueFd upload(
+      ::open((env.storage_dir + "/" + job.storage_key).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
   if (!upload.valid()) {
-    return fail(Kind::kConfigError, "stored upload " + job.storage_key + ": " + std::strerror(errno));
+    return fail(Kind::kConfigError,
+                "stored upload " + job.storage_key + ": " + std::strerror(errno));
   }
   auto box = JobBox::Create(env.runner_dir, kBoxLimits);
   if (!box.ok()) return fail(Kind::kInternalError, box.status().message());
@@ -135,10 +137,10 @@ JobOutcome JudgeSubmission(const ClaimedSubmission& job, const JobEnv& env) {
   };
 
   // 1. Extraction, reading the upload from stdin: the storage directory is never mounted.
-  SandboxSpec ex = spec_for({"/run/oj-extract", "--max-entries",
-                             std::to_string(kArchiveLimits.max_entries), "--max-bytes",
-                             std::to_string(kArchiveLimits.max_bytes)},
-                            kExtractLimits);
+  SandboxSpec ex =
+      spec_for({"/run/oj-extract", "--max-entries", std::to_string(kArchiveLimits.max_entries),
+                "--max-bytes", std::to_string(kArchiveLimits.max_bytes)},
+               kExtractLimits);
   ex.binds.push_back({env.extract_binary, "/run/oj-extract", false});
   ex.stdin_fd = upload.get();
   auto er = RunSandboxed(ex, env.tick, env.tick_interval);

@@ -16,8 +16,8 @@ namespace oj::runner {
 inline constexpr const char* kStudentRunPath = "/run/oj/oj-run";
 
 struct JobEnv {
-  std::string runner_name;     // cgroup and work directory owner
-  std::string runner_dir;      // <work_dir>/<runner_name>
+  std::string runner_name;  // cgroup and work directory owner
+  std::string runner_dir;   // <work_dir>/<runner_name>
   std::string storage_dir;
   std::string judges_dir;
   std::string extract_binary;  // oj-extract, bound read-only into the sandbox

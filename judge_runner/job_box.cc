@@ -77,9 +77,9 @@ Result<JobBox> JobBox::Create(const std::string& runner_dir, const BoxLimits& li
     return Status::Internal("mkdir " + path + ": " + std::strerror(errno));
   }
   box.path_ = path;
-  std::string opts = "size=" + std::to_string(limits.bytes) +
-                     ",nr_inodes=" + std::to_string(limits.inodes) + ",mode=0755,uid=" +
-                     std::to_string(kSandboxUid) + ",gid=" + std::to_string(kSandboxGid);
+  std::string opts =
+      "size=" + std::to_string(limits.bytes) + ",nr_inodes=" + std::to_string(limits.inodes) +
+      ",mode=0755,uid=" + std::to_string(kSandboxUid) + ",gid=" + std::to_string(kSandboxGid);
   if (::mount("oj-box", path.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, opts.c_str()) != 0) {
     return Status::Internal("mount tmpfs on " + path + ": " + std::strerror(errno));
   }

@@ -15,10 +15,10 @@ struct LimitKey {
 };
 
 constexpr LimitKey kLimitKeys[] = {
-    {"cpu_ms", 1, 100, 600'000},          {"wall_ms", 1, 100, 1'800'000},
-    {"memory_mb", 1ull << 20, 16, 16384}, {"pids", 1, 4, 4096},
+    {"cpu_ms", 1, 100, 600'000},           {"wall_ms", 1, 100, 1'800'000},
+    {"memory_mb", 1ull << 20, 16, 16384},  {"pids", 1, 4, 4096},
     {"file_size_mb", 1ull << 20, 1, 4096}, {"open_files", 1, 16, 4096},
-    {"output_kb", 1ull << 10, 1, 65536},  {"scratch_mb", 1ull << 20, 1, 4096},
+    {"output_kb", 1ull << 10, 1, 65536},   {"scratch_mb", 1ull << 20, 1, 4096},
 };
 
 Status CheckKeys(const toml::table& t, const std::set<std::string>& allowed,

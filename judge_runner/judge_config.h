@@ -30,7 +30,7 @@ struct StageConfig {
 
 struct JudgeConfig {
   double max_score = 100;
-  std::string root;                  // "" = host
+  std::string root;  // "" = host
   std::optional<StageConfig> build;
   StageConfig test;
 };

@@ -42,18 +42,18 @@ TEST(RunnerJudgeConfigTest, Defaults) {
 
 TEST(RunnerJudgeConfigTest, Refused) {
   const char* bad[] = {
-      "",                                            // no [test]
-      "[test]\n",                                    // no command
-      "[test]\ncommand = []\n",                      // empty argv
-      "[test]\ncommand = [1]\n",                     // non-string
-      "[test]\ncommand = 'x'\nextra = 1\n",          // unknown key in stage
-      "surprise = 1\n[test]\ncommand = 'x'\n",       // unknown top-level key
+      "",                                       // no [test]
+      "[test]\n",                               // no command
+      "[test]\ncommand = []\n",                 // empty argv
+      "[test]\ncommand = [1]\n",                // non-string
+      "[test]\ncommand = 'x'\nextra = 1\n",     // unknown key in stage
+      "surprise = 1\n[test]\ncommand = 'x'\n",  // unknown top-level key
       "max_score = -1\n[test]\ncommand = 'x'\n",
       "root = 'relative'\n[test]\ncommand = 'x'\n",
-      "[limits]\ncpu_ms = 1\n[test]\ncommand = 'x'\n",   // below minimum
+      "[limits]\ncpu_ms = 1\n[test]\ncommand = 'x'\n",  // below minimum
       "[limits]\nmemory_mb = 'big'\n[test]\ncommand = 'x'\n",
       "[limits]\nbogus = 1\n[test]\ncommand = 'x'\n",
-      "[test\ncommand = 'x'\n",                      // syntax
+      "[test\ncommand = 'x'\n",  // syntax
   };
   for (const char* b : bad) EXPECT_FALSE(ParseJudgeConfig(b).ok()) << b;
 }

@@ -58,8 +58,10 @@ int main(int argc, char** argv) {
   }
   oj::InitLogging("oj-runner", cfg->log.level);
   if (geteuid() != 0) {
-    spdlog::critical("oj-runner must start as root: it creates cgroups and mounts each job's "
-                     "tmpfs, then runs submissions as uid {}", oj::runner::kSandboxUid);
+    spdlog::critical(
+        "oj-runner must start as root: it creates cgroups and mounts each job's "
+        "tmpfs, then runs submissions as uid {}",
+        oj::runner::kSandboxUid);
     return 1;
   }
   Install(SIGTERM, OnStop);

@@ -38,10 +38,14 @@ std::string SelfDir() {
 
 const char* KindName(JobOutcome::Kind k) {
   switch (k) {
-    case JobOutcome::Kind::kJudged: return "judged";
-    case JobOutcome::Kind::kInternalError: return "internal error";
-    case JobOutcome::Kind::kConfigError: return "module misconfigured";
-    case JobOutcome::Kind::kAborted: return "aborted";
+    case JobOutcome::Kind::kJudged:
+      return "judged";
+    case JobOutcome::Kind::kInternalError:
+      return "internal error";
+    case JobOutcome::Kind::kConfigError:
+      return "module misconfigured";
+    case JobOutcome::Kind::kAborted:
+      return "aborted";
   }
   return "?";
 }
@@ -176,7 +180,7 @@ void Runner::JudgeOne(const ClaimedSubmission& job) {
     o = JudgeSubmission(job, env);
   } else {
     o.kind = archive.status().code() == Status::Code::kNotFound ? JobOutcome::Kind::kConfigError
-                                                                 : JobOutcome::Kind::kInternalError;
+                                                                : JobOutcome::Kind::kInternalError;
     o.reason = "archive: " + archive.status().message();
   }
   auto total = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -208,10 +212,11 @@ void Runner::JudgeOne(const ClaimedSubmission& job) {
     case JobOutcome::Kind::kInternalError:
       s = FailAttempt(*db_, job.id, heartbeat_.id, cfg_.runner.max_attempts, o.reason);
       ++heartbeat_.internal_errors;
-      spdlog::error("submission {} {}/{} internal error #{} (requeued unless attempt {} was the "
-                    "last): {} total_ms={}",
-                    job.id, job.course, job.module, heartbeat_.internal_errors, job.attempts + 1,
-                    o.reason, total.count());
+      spdlog::error(
+          "submission {} {}/{} internal error #{} (requeued unless attempt {} was the "
+          "last): {} total_ms={}",
+          job.id, job.course, job.module, heartbeat_.internal_errors, job.attempts + 1, o.reason,
+          total.count());
       if (heartbeat_.internal_errors >= cfg_.runner.max_internal_errors) {
         SetState("disabled", std::to_string(heartbeat_.internal_errors) +
                                  " internal errors in a row; last: " + o.reason);
@@ -247,9 +252,10 @@ Result<LocalArchive> Runner::ObtainArchive(const ClaimedSubmission& job) {
     if (!secret.ok()) return secret.status();
     a.secret = *secret;
   }
-  return PrepareArchive(a, *want, std::chrono::duration_cast<std::chrono::seconds>(
-                                      std::chrono::system_clock::now().time_since_epoch())
-                                      .count());
+  return PrepareArchive(a, *want,
+                        std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count());
 }
 
 Status Runner::WriteResult(const std::string& id, const JudgedResult& r) {
@@ -263,8 +269,8 @@ Status Runner::WriteResult(const std::string& id, const JudgedResult& r) {
         std::chrono::steady_clock::now() > give_up) {
       return s;
     }
-    spdlog::warn("submission {}: result not written yet, database unreachable ({}); retrying",
-                 id, s.ToString());
+    spdlog::warn("submission {}: result not written yet, database unreachable ({}); retrying", id,
+                 s.ToString());
     std::this_thread::sleep_for(std::chrono::seconds(1));
   }
 }
@@ -277,13 +283,15 @@ int Runner::Run() {
   }
   spdlog::info("runner {} (slot {}) started; work dir {}", heartbeat_.id, slot_, runner_dir_);
   if (cfg_.runner.executor != "native") {
-    spdlog::warn("runner.executor = \"{}\": only its command line exists (docs/runner.md); "
-                 "using the native sandbox", cfg_.runner.executor);
+    spdlog::warn(
+        "runner.executor = \"{}\": only its command line exists (docs/runner.md); "
+        "using the native sandbox",
+        cfg_.runner.executor);
   }
   Heartbeat(true);
   if (auto cipher = db_->SessionCipher(); cipher.ok()) {  // says whether tls_mode took effect
-    spdlog::info("database session: {}", cipher->empty() ? std::string("not encrypted")
-                                                         : "TLS cipher " + *cipher);
+    spdlog::info("database session: {}",
+                 cipher->empty() ? std::string("not encrypted") : "TLS cipher " + *cipher);
   }
   bool db_down_logged = false;
   while (!flags_->stop) {

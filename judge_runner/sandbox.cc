@@ -261,7 +261,8 @@ Result<SandboxResult> RunSandboxed(const SandboxSpec& spec, const TickFn& tick,
     if (now - start > spec.limits.wall_time) {
       r.wall_limit_hit = true;
       kill_all();
-    } else if (cg->Usage().cpu_ns > static_cast<uint64_t>(spec.limits.cpu_time.count()) * 1'000'000) {
+    } else if (cg->Usage().cpu_ns >
+               static_cast<uint64_t>(spec.limits.cpu_time.count()) * 1'000'000) {
       r.cpu_limit_hit = true;
       kill_all();
     } else if (now >= next_tick) {

@@ -39,30 +39,30 @@ struct Bind {
 };
 
 struct SandboxSpec {
-  std::vector<std::string> argv;      // inside the sandbox
-  std::vector<Bind> binds;            // besides the system directories
-  std::vector<std::string> env;       // "KEY=value"; PATH, HOME and LANG are set already
+  std::vector<std::string> argv;  // inside the sandbox
+  std::vector<Bind> binds;        // besides the system directories
+  std::vector<std::string> env;   // "KEY=value"; PATH, HOME and LANG are set already
   std::string cwd = "/";
-  std::string root_fs;                // system directories from here; empty: the host's
-  int stdin_fd = -1;                  // -1: /dev/null
+  std::string root_fs;  // system directories from here; empty: the host's
+  int stdin_fd = -1;    // -1: /dev/null
   SandboxLimits limits;
-  std::string runner_name;            // cgroup directory owner
-  std::string run_name;               // unique per run of this runner
+  std::string runner_name;  // cgroup directory owner
+  std::string run_name;     // unique per run of this runner
 };
 
 struct SandboxResult {
-  int exit_code = -1;     // of the program; -1 if it died by a signal
-  int term_signal = 0;    // signal that ended it (0: it exited)
+  int exit_code = -1;   // of the program; -1 if it died by a signal
+  int term_signal = 0;  // signal that ended it (0: it exited)
   bool cpu_limit_hit = false;
   bool wall_limit_hit = false;
   bool output_limit_hit = false;
   bool pids_limit_hit = false;
   uint64_t oom_kills = 0;
-  bool aborted = false;   // the tick callback asked to stop (shutdown, lease lost)
+  bool aborted = false;  // the tick callback asked to stop (shutdown, lease lost)
   std::chrono::milliseconds wall{0};
   std::chrono::milliseconds cpu{0};
   uint64_t peak_memory_bytes = 0;
-  std::string output;     // stdout and stderr interleaved, at most limits.output_bytes
+  std::string output;  // stdout and stderr interleaved, at most limits.output_bytes
 };
 
 // Called about every tick_interval while the program runs; returning false aborts

@@ -2,10 +2,9 @@
 // the reason otherwise.
 #include "judge_runner/sandbox.h"
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <fstream>
 
@@ -108,9 +107,10 @@ TEST_F(SandboxTest, ReadOnlyAndWritableBinds) {
   ASSERT_EQ(chmod(ro, 0755), 0);
   ASSERT_EQ(chown(rw, kSandboxUid, kSandboxGid), 0);
   binds_ = {{ro, "/judge", false}, {rw, "/submission", true}};
-  auto r = Run({"/bin/sh", "-c",
-                "echo a > /submission/f && echo wrote; (echo b > /judge/f) 2>/dev/null || echo denied;"
-                "head -c 2000000 /dev/zero > /tmp/big 2>/dev/null && echo tmp-ok"});
+  auto r =
+      Run({"/bin/sh", "-c",
+           "echo a > /submission/f && echo wrote; (echo b > /judge/f) 2>/dev/null || echo denied;"
+           "head -c 2000000 /dev/zero > /tmp/big 2>/dev/null && echo tmp-ok"});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_NE(r->output.find("wrote\ndenied\ntmp-ok"), std::string::npos) << r->output;
   std::string f = std::string(rw) + "/f";
@@ -123,7 +123,8 @@ TEST_F(SandboxTest, ReadOnlyAndWritableBinds) {
 }
 
 TEST_F(SandboxTest, LeftBehindChildDies) {
-  auto r = Run({"/bin/sh", "-c", "sh -c 'sleep 300; true oj-sbx-leftover' & sleep 0.2; echo started"});
+  auto r =
+      Run({"/bin/sh", "-c", "sh -c 'sleep 300; true oj-sbx-leftover' & sleep 0.2; echo started"});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->exit_code, 0);
   EXPECT_EQ(WEXITSTATUS(system("pgrep -f 'oj-sbx-[l]eftover' >/dev/null")), 1);

@@ -1,9 +1,8 @@
 #include "judge_runner/verdict.h"
 
 #include <cmath>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 namespace oj::runner {
 namespace {
@@ -95,7 +94,8 @@ Verdict DecideVerdict(const VerdictInput& in) {
   if (in.build && in.build->sandbox_failed) return Internal("build sandbox failed");
   if (in.test && in.test->sandbox_failed) return Internal("test sandbox failed");
   const double max = in.max_score;
-  if (in.extract == ExtractStatus::kRefused) return Student("bad_archive", 0, max, "archive refused");
+  if (in.extract == ExtractStatus::kRefused)
+    return Student("bad_archive", 0, max, "archive refused");
   if (in.extract == ExtractStatus::kLimit) {
     return Student("bad_archive", 0, max, "archive exceeds the extraction limits");
   }
@@ -112,7 +112,8 @@ Verdict DecideVerdict(const VerdictInput& in) {
   }
   if (!in.test) return Internal("test stage did not run");
   const StageOutcome& t = *in.test;
-  if (t.oom_kills > 0) return Student("memory_limit", 0, max, "memory limit: OOM kill in the cgroup");
+  if (t.oom_kills > 0)
+    return Student("memory_limit", 0, max, "memory limit: OOM kill in the cgroup");
   if (t.cpu_limit_hit) return Student("time_limit", 0, max, "CPU time limit");
   if (t.wall_limit_hit) return Student("time_limit", 0, max, "wall-clock limit");
   if (t.output_limit_hit) return Student("output_limit", 0, max, "output limit");

@@ -26,7 +26,7 @@ namespace oj::runner {
 
 struct StageOutcome {
   bool sandbox_failed = false;
-  int exit_code = 0;      // -1 when ended by a signal
+  int exit_code = 0;  // -1 when ended by a signal
   int term_signal = 0;
   bool cpu_limit_hit = false;
   bool wall_limit_hit = false;
@@ -75,7 +75,7 @@ struct Verdict {
   std::string verdict;       // SPEC §4 names when !judge_error
   double score = 0;
   double max_score = 0;
-  std::string reason;        // one line for the log
+  std::string reason;  // one line for the log
 };
 
 Verdict DecideVerdict(const VerdictInput& in);

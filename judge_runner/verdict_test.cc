@@ -38,54 +38,113 @@ struct Case {
 
 TEST(VerdictTest, Table) {
   const StageOutcome ok = Exit(0);
-  const StageOutcome oom = With(Exit(-1), [](StageOutcome& s) { s.oom_kills = 1; s.term_signal = 9; });
+  const StageOutcome oom = With(Exit(-1), [](StageOutcome& s) {
+    s.oom_kills = 1;
+    s.term_signal = 9;
+  });
   const StageOutcome cpu = With(Signal(9), [](StageOutcome& s) { s.cpu_limit_hit = true; });
   const StageOutcome wall = With(Signal(9), [](StageOutcome& s) { s.wall_limit_hit = true; });
   const StageOutcome out = With(Signal(9), [](StageOutcome& s) { s.output_limit_hit = true; });
   const StageOutcome broken = With(Exit(0), [](StageOutcome& s) { s.sandbox_failed = true; });
   const Case cases[] = {
       {"accepted", {ExtractStatus::kOk, ok, ok, Report(100, 100), 100}, false, "accepted", 100},
-      {"accepted, no build", {ExtractStatus::kOk, std::nullopt, ok, Report(10, 10), 100}, false,
-       "accepted", 100},
+      {"accepted, no build",
+       {ExtractStatus::kOk, std::nullopt, ok, Report(10, 10), 100},
+       false,
+       "accepted",
+       100},
       {"partial", {ExtractStatus::kOk, ok, ok, Report(70, 100), 100}, false, "partial", 70},
-      {"partial scaled to judge.toml", {ExtractStatus::kOk, ok, ok, Report(3, 10), 100}, false,
-       "partial", 30},
-      {"zero is wrong answer", {ExtractStatus::kOk, ok, ok, Report(0, 100), 100}, false,
-       "wrong_answer", 0},
-      {"judge names runtime error", {ExtractStatus::kOk, ok, ok, Report(0, 100, "runtime_error"), 100},
-       false, "runtime_error", 0},
-      {"judge names time limit", {ExtractStatus::kOk, ok, ok, Report(0, 100, "time_limit"), 100},
-       false, "time_limit", 0},
+      {"partial scaled to judge.toml",
+       {ExtractStatus::kOk, ok, ok, Report(3, 10), 100},
+       false,
+       "partial",
+       30},
+      {"zero is wrong answer",
+       {ExtractStatus::kOk, ok, ok, Report(0, 100), 100},
+       false,
+       "wrong_answer",
+       0},
+      {"judge names runtime error",
+       {ExtractStatus::kOk, ok, ok, Report(0, 100, "runtime_error"), 100},
+       false,
+       "runtime_error",
+       0},
+      {"judge names time limit",
+       {ExtractStatus::kOk, ok, ok, Report(0, 100, "time_limit"), 100},
+       false,
+       "time_limit",
+       0},
       {"full score beats a named failure",
-       {ExtractStatus::kOk, ok, ok, Report(100, 100, "runtime_error"), 100}, false, "accepted", 100},
-      {"judge exits non-zero but wrote a result", {ExtractStatus::kOk, ok, Exit(1), Report(50, 100), 100},
-       false, "partial", 50},
-      {"compile error", {ExtractStatus::kOk, Exit(1), std::nullopt, std::nullopt, 100}, false,
-       "compile_error", 0},
-      {"compiler killed", {ExtractStatus::kOk, Signal(11), std::nullopt, std::nullopt, 100}, false,
-       "compile_error", 0},
-      {"build out of time", {ExtractStatus::kOk, wall, std::nullopt, std::nullopt, 100}, false,
-       "compile_error", 0},
-      {"build out of memory", {ExtractStatus::kOk, oom, std::nullopt, std::nullopt, 100}, false,
-       "compile_error", 0},
-      {"memory limit from OOM count", {ExtractStatus::kOk, ok, oom, std::nullopt, 100}, false,
-       "memory_limit", 0},
-      {"memory limit beats result", {ExtractStatus::kOk, ok, oom, Report(100, 100), 100}, false,
-       "memory_limit", 0},
+       {ExtractStatus::kOk, ok, ok, Report(100, 100, "runtime_error"), 100},
+       false,
+       "accepted",
+       100},
+      {"judge exits non-zero but wrote a result",
+       {ExtractStatus::kOk, ok, Exit(1), Report(50, 100), 100},
+       false,
+       "partial",
+       50},
+      {"compile error",
+       {ExtractStatus::kOk, Exit(1), std::nullopt, std::nullopt, 100},
+       false,
+       "compile_error",
+       0},
+      {"compiler killed",
+       {ExtractStatus::kOk, Signal(11), std::nullopt, std::nullopt, 100},
+       false,
+       "compile_error",
+       0},
+      {"build out of time",
+       {ExtractStatus::kOk, wall, std::nullopt, std::nullopt, 100},
+       false,
+       "compile_error",
+       0},
+      {"build out of memory",
+       {ExtractStatus::kOk, oom, std::nullopt, std::nullopt, 100},
+       false,
+       "compile_error",
+       0},
+      {"memory limit from OOM count",
+       {ExtractStatus::kOk, ok, oom, std::nullopt, 100},
+       false,
+       "memory_limit",
+       0},
+      {"memory limit beats result",
+       {ExtractStatus::kOk, ok, oom, Report(100, 100), 100},
+       false,
+       "memory_limit",
+       0},
       {"cpu limit", {ExtractStatus::kOk, ok, cpu, std::nullopt, 100}, false, "time_limit", 0},
       {"wall limit", {ExtractStatus::kOk, ok, wall, Report(50, 100), 100}, false, "time_limit", 0},
       {"output limit", {ExtractStatus::kOk, ok, out, std::nullopt, 100}, false, "output_limit", 0},
-      {"bad archive", {ExtractStatus::kRefused, std::nullopt, std::nullopt, std::nullopt, 100}, false,
-       "bad_archive", 0},
-      {"archive bomb", {ExtractStatus::kLimit, std::nullopt, std::nullopt, std::nullopt, 100}, false,
-       "bad_archive", 0},
-      {"extraction sandbox failed", {ExtractStatus::kFailed, std::nullopt, std::nullopt, std::nullopt, 100},
-       true, "", 0},
-      {"build sandbox failed", {ExtractStatus::kOk, broken, std::nullopt, std::nullopt, 100}, true, "", 0},
+      {"bad archive",
+       {ExtractStatus::kRefused, std::nullopt, std::nullopt, std::nullopt, 100},
+       false,
+       "bad_archive",
+       0},
+      {"archive bomb",
+       {ExtractStatus::kLimit, std::nullopt, std::nullopt, std::nullopt, 100},
+       false,
+       "bad_archive",
+       0},
+      {"extraction sandbox failed",
+       {ExtractStatus::kFailed, std::nullopt, std::nullopt, std::nullopt, 100},
+       true,
+       "",
+       0},
+      {"build sandbox failed",
+       {ExtractStatus::kOk, broken, std::nullopt, std::nullopt, 100},
+       true,
+       "",
+       0},
       {"test sandbox failed", {ExtractStatus::kOk, ok, broken, std::nullopt, 100}, true, "", 0},
       {"judge wrote nothing, exit 0", {ExtractStatus::kOk, ok, ok, std::nullopt, 100}, true, "", 0},
       {"judge crashed", {ExtractStatus::kOk, ok, Signal(11), std::nullopt, 100}, true, "", 0},
-      {"judge exit 2 without result", {ExtractStatus::kOk, ok, Exit(2), std::nullopt, 100}, true, "", 0},
+      {"judge exit 2 without result",
+       {ExtractStatus::kOk, ok, Exit(2), std::nullopt, 100},
+       true,
+       "",
+       0},
       {"test never ran", {ExtractStatus::kOk, ok, std::nullopt, std::nullopt, 100}, true, "", 0},
   };
   for (const Case& c : cases) {
@@ -131,11 +190,13 @@ TEST(VerdictTest, ResultJsonRefused) {
 
 TEST(VerdictTest, ResultJsonBounds) {
   std::string many = R"({"score": 0, "max_score": 1, "tests": [)";
-  for (size_t i = 0; i <= kMaxTests; ++i) many += std::string(i ? "," : "") + R"({"name":"t","passed":true})";
+  for (size_t i = 0; i <= kMaxTests; ++i)
+    many += std::string(i ? "," : "") + R"({"name":"t","passed":true})";
   many += "]}";
   EXPECT_FALSE(ParseResultJson(many).ok());
-  std::string long_msg = R"({"score": 0, "max_score": 1, "tests": [{"name":")" + std::string(1000, 'n') +
-                         R"(","passed":false,"message":")" + std::string(10000, 'm') + R"("}]})";
+  std::string long_msg = R"({"score": 0, "max_score": 1, "tests": [{"name":")" +
+                         std::string(1000, 'n') + R"(","passed":false,"message":")" +
+                         std::string(10000, 'm') + R"("}]})";
   auto r = ParseResultJson(long_msg);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->tests[0].name.size(), kTestNameMax);

@@ -24,8 +24,9 @@ int main(int argc, char** argv) {
       }
       int st = 0;
       ::waitpid(pid, &st, 0);
-      std::printf("%.3f\n",
-                  std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count());
+      std::printf(
+          "%.3f\n",
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count());
     }
     return 0;
   }
@@ -36,9 +37,11 @@ int main(int argc, char** argv) {
     s.run_name = std::to_string(i);
     auto t = std::chrono::steady_clock::now();
     auto r = oj::runner::RunSandboxed(s, nullptr, std::chrono::milliseconds(1000));
-    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
+    double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
     if (!r.ok() || r->exit_code != 0) {
-      std::fprintf(stderr, "run %d failed: %s\n", i, r.ok() ? r->output.c_str() : r.status().ToString().c_str());
+      std::fprintf(stderr, "run %d failed: %s\n", i,
+                   r.ok() ? r->output.c_str() : r.status().ToString().c_str());
       return 1;
     }
     std::printf("%.3f\n", ms);

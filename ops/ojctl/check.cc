@@ -1,15 +1,15 @@
 #include "ops/ojctl/check.h"
 
+#include <cppconn/prepared_statement.h>
+#include <cppconn/resultset.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cppconn/resultset.h>
-#include <cppconn/prepared_statement.h>
-#include <filesystem>
 #include <cstring>
+#include <filesystem>
 #include <set>
 #include <sstream>
 
@@ -85,11 +85,19 @@ std::string FirstDifference(const std::string& a, const std::string& b) {
 // The lines of an nginx config that carry a limit or a route to the app: the ones
 // that must agree with the TOML configuration.
 std::string LimitLines(const std::string& conf) {
-  static const char* kDirectives[] = {
-      "client_max_body_size", "client_body_timeout", "limit_req", "limit_conn",
-      "fastcgi_pass",         "fastcgi_read_timeout", "fastcgi_send_timeout", "listen",
-      "worker_processes",     "worker_connections",  "Retry-After",         "allow",
-      "fastcgi_cache_valid"};
+  static const char* kDirectives[] = {"client_max_body_size",
+                                      "client_body_timeout",
+                                      "limit_req",
+                                      "limit_conn",
+                                      "fastcgi_pass",
+                                      "fastcgi_read_timeout",
+                                      "fastcgi_send_timeout",
+                                      "listen",
+                                      "worker_processes",
+                                      "worker_connections",
+                                      "Retry-After",
+                                      "allow",
+                                      "fastcgi_cache_valid"};
   std::istringstream in(conf);
   std::string line, out;
   while (std::getline(in, line)) {
@@ -109,9 +117,12 @@ std::string LimitLines(const std::string& conf) {
 
 const char* LevelName(Level l) {
   switch (l) {
-    case Level::kOk: return "ok";
-    case Level::kWarn: return "WARN";
-    case Level::kFail: return "FAIL";
+    case Level::kOk:
+      return "ok";
+    case Level::kWarn:
+      return "WARN";
+    case Level::kFail:
+      return "FAIL";
   }
   return "?";
 }
@@ -124,7 +135,8 @@ CheckResult CheckDatabase(Database& db, const std::string& sql_dir) {
                "user and password in the config");
   }
   auto files = ListMigrations(sql_dir);
-  if (!files.ok()) return Ok(name, "reachable (schema not checked: " + files.status().message() + ")");
+  if (!files.ok())
+    return Ok(name, "reachable (schema not checked: " + files.status().message() + ")");
   std::set<int> applied;
   Status s = db.Run("read schema_version", [&] {
     std::unique_ptr<sql::ResultSet> rs(
@@ -185,11 +197,13 @@ CheckResult CheckNginx(const Config& cfg, const std::string& rendered_path) {
 CheckResult CheckModuleLimits(const Config& cfg, Database& db) {
   const char* name = "module size limits";
   auto courses = ListCourses(db);
-  if (!courses.ok()) return Bad(Level::kFail, name, courses.status().message(), "see the database check");
+  if (!courses.ok())
+    return Bad(Level::kFail, name, courses.status().message(), "see the database check");
   std::string over;
   for (const auto& c : *courses) {
     auto mods = ListModules(db, c.code);
-    if (!mods.ok()) return Bad(Level::kFail, name, mods.status().message(), "see the database check");
+    if (!mods.ok())
+      return Bad(Level::kFail, name, mods.status().message(), "see the database check");
     for (const auto& m : *mods) {
       if (m.size_limit_bytes > cfg.upload.max_body_bytes) {
         over += (over.empty() ? "" : ", ") + c.code + "/" + m.code;
@@ -213,8 +227,8 @@ CheckResult CheckStorage(const Config& cfg) {
   int fd = open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
     return Bad(Level::kFail, name, "cannot create a file in " + dir + ": " + std::strerror(errno),
-               "create it and give it to the service user: `install -d -o oj -g oj -m 0750 " +
-                   dir + "` (paths.storage_dir)");
+               "create it and give it to the service user: `install -d -o oj -g oj -m 0750 " + dir +
+                   "` (paths.storage_dir)");
   }
   UniqueFd owned(fd);
   Status w = WriteAll(fd, "check\n", 6);
@@ -227,9 +241,10 @@ CheckResult CheckStorage(const Config& cfg) {
   auto free_bytes = FreeBytes(dir);
   if (free_bytes.ok() && *free_bytes < cfg.upload.min_free_bytes * 2) {
     return Bad(Level::kWarn, name,
-               dir + " has " + std::to_string(*free_bytes >> 20) + " MiB free; uploads get 503 "
-               "below upload.min_free_bytes (" + std::to_string(cfg.upload.min_free_bytes >> 20) +
-               " MiB)",
+               dir + " has " + std::to_string(*free_bytes >> 20) +
+                   " MiB free; uploads get 503 "
+                   "below upload.min_free_bytes (" +
+                   std::to_string(cfg.upload.min_free_bytes >> 20) + " MiB)",
                "free space or move paths.storage_dir to a larger file system");
   }
   return Ok(name, dir + " writable, " +
@@ -257,14 +272,14 @@ CheckResult CheckBwrap(const HostPaths& host) {
     return Bad(Level::kFail, name, "bwrap not found",
                "install bubblewrap: `apt-get install bubblewrap`");
   }
-  int rc = RunQuietly({bwrap, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/",
-                       "--proc", "/proc", "--dev", "/dev", "true"});
+  int rc = RunQuietly({bwrap, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "--proc",
+                       "/proc", "--dev", "/dev", "true"});
   if (rc != 0) {
-    return Bad(Level::kFail, name,
-               bwrap + " is installed but cannot create namespaces (exit " + std::to_string(rc) +
-                   ")",
-               "enable user namespaces (see the next check); in a container, run it with "
-               "--privileged or a seccomp profile that allows unshare/clone(CLONE_NEWUSER)");
+    return Bad(
+        Level::kFail, name,
+        bwrap + " is installed but cannot create namespaces (exit " + std::to_string(rc) + ")",
+        "enable user namespaces (see the next check); in a container, run it with "
+        "--privileged or a seccomp profile that allows unshare/clone(CLONE_NEWUSER)");
   }
   return Ok(name, bwrap + " runs a program in new user, pid, mount, net, ipc, uts namespaces");
 }
@@ -279,7 +294,8 @@ CheckResult CheckUserNamespaces(const HostPaths& host) {
   }
   auto clone = ReadSmallFile(host.userns_clone);
   if (clone.ok() && Trimmed(*clone) == "0") {
-    return Bad(Level::kWarn, name, "kernel.unprivileged_userns_clone is 0 (fine when the runner is root)",
+    return Bad(Level::kWarn, name,
+               "kernel.unprivileged_userns_clone is 0 (fine when the runner is root)",
                "`sysctl -w kernel.unprivileged_userns_clone=1` if the runner runs unprivileged");
   }
   return Ok(name, "enabled" + (max.ok() ? " (max " + Trimmed(*max) + ")" : std::string()));

@@ -39,7 +39,8 @@ std::string Cli::Actor() const {
 
 void Cli::Audit(const std::string& action, const std::string& target, const std::string& detail) {
   Status s = oj::Audit(db(), Actor(), action, target, detail);
-  if (!s.ok()) std::cerr << "ojctl: warning: done, but not recorded in audit_log: " << s.message() << "\n";
+  if (!s.ok())
+    std::cerr << "ojctl: warning: done, but not recorded in audit_log: " << s.message() << "\n";
 }
 
 std::string DefaultConfigPath() {
@@ -51,13 +52,19 @@ std::string DefaultConfigPath() {
 int Fail(const Status& s) {
   std::cerr << "ojctl: " << s.message() << "\n";
   switch (s.code()) {
-    case Status::Code::kOk: return kExitOk;
-    case Status::Code::kInvalidArgument: return kExitBadInput;
-    case Status::Code::kNotFound: return kExitNotFound;
+    case Status::Code::kOk:
+      return kExitOk;
+    case Status::Code::kInvalidArgument:
+      return kExitBadInput;
+    case Status::Code::kNotFound:
+      return kExitNotFound;
     case Status::Code::kUnavailable:
-    case Status::Code::kAborted: return kExitUnavailable;
-    case Status::Code::kFailedPrecondition: return kExitPrecondition;
-    default: return kExitFailed;
+    case Status::Code::kAborted:
+      return kExitUnavailable;
+    case Status::Code::kFailedPrecondition:
+      return kExitPrecondition;
+    default:
+      return kExitFailed;
   }
 }
 

@@ -5,13 +5,12 @@
 // action to run in Cli::run, and main() runs it after parsing and loading config.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "core/clock.h"
 #include "core/config.h"
@@ -32,8 +31,8 @@ inline constexpr int kExitPrecondition = 5;  // state forbids it (e.g. cancel a 
 struct Cli {
   std::string config_path;
   bool json = false;
-  bool needs_config = true;    // false: the action loads (and judges) it itself
-  std::function<int()> run;    // the chosen subcommand's action
+  bool needs_config = true;  // false: the action loads (and judges) it itself
+  std::function<int()> run;  // the chosen subcommand's action
   Config cfg;
 
   Database& db();
@@ -101,6 +100,6 @@ void AddReceiptCommands(CLI::App& app, Cli& cli);     // receipt init|rotate|ver
 void AddDbStatusCommand(CLI::App& db, Cli& cli);      // db status (db_status.cc)
 // outages, module extend|set-grace. REQUIRES: AddCourseCommands ran (adds to `module`).
 void AddOutageCommands(CLI::App& app, Cli& cli);
-void AddCanaryCommands(CLI::App& app, Cli& cli);      // canary set|remove|status
+void AddCanaryCommands(CLI::App& app, Cli& cli);  // canary set|remove|status
 
 }  // namespace oj::ctl

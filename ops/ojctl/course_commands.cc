@@ -153,7 +153,9 @@ int ModuleSet(Cli& cli, const ModuleOptions& o, const std::vector<std::string>& 
   if (Status s = PatchModule(cli.db(), o.course, o.code, p); !s.ok()) return Fail(s);
   std::string detail;
   for (const auto& g : given) detail += (detail.empty() ? "" : " ") + g;
-  cli.Audit(o.close_now ? "module.close" : o.reopen ? "module.open" : "module.set",
+  cli.Audit(o.close_now ? "module.close"
+            : o.reopen  ? "module.open"
+                        : "module.set",
             o.course + "/" + o.code, detail);
   std::cout << "module " << o.course << "/" << o.code << " updated: " << detail << "\n";
   return kExitOk;
@@ -169,12 +171,17 @@ int ModuleList(Cli& cli, const std::string& course) {
   if (cli.json) {
     nlohmann::json j = nlohmann::json::array();
     for (const auto& m : *mods) {
-      j.push_back({{"code", m.code}, {"title", m.title}, {"opens_at", FormatIso8601(m.opens_at)},
+      j.push_back({{"code", m.code},
+                   {"title", m.title},
+                   {"opens_at", FormatIso8601(m.opens_at)},
                    {"deadline", FormatIso8601(m.deadline)},
                    {"late_until", m.late_until ? FormatIso8601(*m.late_until) : ""},
-                   {"closed", m.closed}, {"state", ModuleState(m, now)},
-                   {"size_limit_bytes", m.size_limit_bytes}, {"judge_dir", m.judge_dir},
-                   {"supersede", m.supersede}, {"grace", m.grace_policy}});
+                   {"closed", m.closed},
+                   {"state", ModuleState(m, now)},
+                   {"size_limit_bytes", m.size_limit_bytes},
+                   {"judge_dir", m.judge_dir},
+                   {"supersede", m.supersede},
+                   {"grace", m.grace_policy}});
     }
     std::cout << j.dump(2) << "\n";
     return kExitOk;
@@ -183,8 +190,8 @@ int ModuleList(Cli& cli, const std::string& course) {
   for (const auto& m : *mods) {
     rows.push_back({m.code, ModuleState(m, now), FormatDisplayTime(m.opens_at),
                     FormatDisplayTime(m.deadline), FormatOptTime(m.late_until),
-                    FormatBytes(m.size_limit_bytes), m.supersede ? "on" : "off",
-                    m.grace_policy, m.judge_dir, m.title});
+                    FormatBytes(m.size_limit_bytes), m.supersede ? "on" : "off", m.grace_policy,
+                    m.judge_dir, m.title});
   }
   PrintTable({"CODE", "STATE", "OPENS", "DEADLINE", "LATE_UNTIL", "SIZE", "SUPERSEDE", "GRACE",
               "JUDGE_DIR", "TITLE"},
@@ -222,8 +229,11 @@ void AddModule(CLI::App& group, Cli& cli) {
 }
 
 void AddStudent(CLI::App& group, Cli& cli) {
-  auto* add = group.add_subcommand("add", "add one student (keeps an existing token); prints the token");
-  struct Opts { std::string course, no, name; };
+  auto* add =
+      group.add_subcommand("add", "add one student (keeps an existing token); prints the token");
+  struct Opts {
+    std::string course, no, name;
+  };
   auto o = std::make_shared<Opts>();
   add->add_option("course", o->course, "course code")->required();
   add->add_option("student_no", o->no, "student number")->required();

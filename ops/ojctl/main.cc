@@ -8,8 +8,9 @@
 
 int main(int argc, char** argv) {
   using namespace oj::ctl;
-  CLI::App app{"ojctl: manage the OJ submission server (courses, modules, rosters, tokens, "
-               "submissions, scores, database, host checks)"};
+  CLI::App app{
+      "ojctl: manage the OJ submission server (courses, modules, rosters, tokens, "
+      "submissions, scores, database, host checks)"};
   app.footer(
       "Every command has --help. Tables by default; --json for scripts.\n"
       "Exit codes: 0 ok, 1 failed, 2 bad input, 3 not found, 4 database unavailable (retry),\n"

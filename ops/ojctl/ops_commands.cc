@@ -1,7 +1,7 @@
 // ojctl db migrate, nginx render, check, audit list.
+#include <cppconn/prepared_statement.h>
 #include <unistd.h>
 
-#include <cppconn/prepared_statement.h>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -26,7 +26,8 @@ int Check(Cli& cli, const CheckOptions& o) {
   std::vector<CheckResult> results;
   auto cfg = LoadConfig(cli.config_path);
   if (!cfg.ok()) {
-    results.push_back({"config", CheckResult::Level::kFail, cli.config_path + ": " + cfg.status().message(),
+    results.push_back({"config", CheckResult::Level::kFail,
+                       cli.config_path + ": " + cfg.status().message(),
                        "fix the key named above (every key is documented in ops/oj.example.toml)"});
   } else {
     cli.cfg = *cfg;
@@ -34,14 +35,16 @@ int Check(Cli& cli, const CheckOptions& o) {
     const Config& c = cli.cfg;
     CheckResult db = CheckDatabase(cli.db(), o.sql_dir);
     results.push_back(db);
-    std::string conf = o.nginx_conf.empty()
-                           ? (std::filesystem::path(c.paths.var_dir) / "nginx" / "nginx.conf").string()
-                           : o.nginx_conf;
+    std::string conf =
+        o.nginx_conf.empty()
+            ? (std::filesystem::path(c.paths.var_dir) / "nginx" / "nginx.conf").string()
+            : o.nginx_conf;
     results.push_back(CheckNginx(c, conf));
     if (db.level == CheckResult::Level::kOk) results.push_back(CheckModuleLimits(c, cli.db()));
     results.push_back(CheckStorage(c));
     results.push_back(CheckDirectory("log directory", c.paths.log_dir, true, "paths.log_dir"));
-    results.push_back(CheckDirectory("judge work directory", c.runner.work_dir, true, "runner.work_dir"));
+    results.push_back(
+        CheckDirectory("judge work directory", c.runner.work_dir, true, "runner.work_dir"));
     results.push_back(CheckDirectory("judges", c.paths.judges_dir, false, "paths.judges_dir"));
     HostPaths host;
     results.push_back(CheckBwrap(host));
@@ -54,7 +57,9 @@ int Check(Cli& cli, const CheckOptions& o) {
   if (cli.json) {
     nlohmann::json j = nlohmann::json::array();
     for (const auto& r : results) {
-      j.push_back({{"check", r.name}, {"result", LevelName(r.level)}, {"detail", r.detail},
+      j.push_back({{"check", r.name},
+                   {"result", LevelName(r.level)},
+                   {"detail", r.detail},
                    {"hint", r.hint}});
     }
     std::cout << j.dump(2) << "\n";
@@ -70,7 +75,9 @@ int Check(Cli& cli, const CheckOptions& o) {
 }
 
 int AuditList(Cli& cli, uint32_t limit) {
-  struct Row { std::string at, actor, action, target, detail; };
+  struct Row {
+    std::string at, actor, action, target, detail;
+  };
   std::vector<Row> rows;
   Database& db = cli.reads();
   Status s = db.Run("list audit_log", [&] {
@@ -90,8 +97,11 @@ int AuditList(Cli& cli, uint32_t limit) {
     nlohmann::json j = nlohmann::json::array();
     for (const auto& r : rows) {
       auto t = ParseDbTime(r.at);
-      j.push_back({{"at", t ? FormatIso8601(*t) : r.at}, {"actor", r.actor}, {"action", r.action},
-                   {"target", r.target}, {"detail", r.detail}});
+      j.push_back({{"at", t ? FormatIso8601(*t) : r.at},
+                   {"actor", r.actor},
+                   {"action", r.action},
+                   {"target", r.target},
+                   {"detail", r.detail}});
     }
     std::cout << j.dump(2) << "\n";
     return kExitOk;
@@ -99,8 +109,8 @@ int AuditList(Cli& cli, uint32_t limit) {
   std::vector<std::vector<std::string>> table;
   for (const auto& r : rows) {
     auto t = ParseDbTime(r.at);
-    table.push_back({t ? FormatDisplayTime(*t) : r.at, r.actor, r.action, r.target,
-                     r.detail.substr(0, 100)});
+    table.push_back(
+        {t ? FormatDisplayTime(*t) : r.at, r.actor, r.action, r.target, r.detail.substr(0, 100)});
   }
   PrintTable({"AT", "ACTOR", "ACTION", "TARGET", "DETAIL"}, table);
   return kExitOk;
@@ -112,7 +122,8 @@ void AddOpsCommands(CLI::App& app, Cli& cli) {
   auto* db = app.add_subcommand("db", "database schema");
   db->require_subcommand(1);
   AddDbStatusCommand(*db, cli);
-  auto* migrate = db->add_subcommand("migrate", "apply pending sql/NNNN_*.sql migrations, in order");
+  auto* migrate =
+      db->add_subcommand("migrate", "apply pending sql/NNNN_*.sql migrations, in order");
   auto sql_dir = std::make_shared<std::string>(std::string(OJ_SOURCE_DIR) + "/sql");
   migrate->add_option("--sql-dir", *sql_dir, "directory of migrations");
   migrate->callback([&cli, sql_dir] {
@@ -134,7 +145,10 @@ void AddOpsCommands(CLI::App& app, Cli& cli) {
   nginx->require_subcommand(1);
   auto* render = nginx->add_subcommand(
       "render", "render nginx.conf from the configuration (the one source of nginx's limits)");
-  struct RenderOpts { std::string out; bool as_root = geteuid() == 0; };
+  struct RenderOpts {
+    std::string out;
+    bool as_root = geteuid() == 0;
+  };
   auto ro = std::make_shared<RenderOpts>();
   render->add_option("--out", ro->out, "write here (atomically) instead of stdout");
   render->add_flag("--as-root,!--no-root", ro->as_root,
@@ -157,9 +171,10 @@ void AddOpsCommands(CLI::App& app, Cli& cli) {
   });
 
   auto* check = app.add_subcommand(
-      "check", "is this host ready? config, database and schema, nginx limits vs the app, "
-               "storage, directories, sandbox (bwrap, user namespaces, cgroups), PSI; each "
-               "failure with a fix");
+      "check",
+      "is this host ready? config, database and schema, nginx limits vs the app, "
+      "storage, directories, sandbox (bwrap, user namespaces, cgroups), PSI; each "
+      "failure with a fix");
   auto co = std::make_shared<CheckOptions>();
   check->add_option("--nginx-conf", co->nginx_conf,
                     "the nginx.conf nginx runs (default <paths.var_dir>/nginx/nginx.conf)");

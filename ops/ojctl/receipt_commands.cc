@@ -24,9 +24,10 @@ void AddReceiptCommands(CLI::App& app, Cli& cli) {
     };
   });
 
-  auto* rotate = receipt->add_subcommand(
-      "rotate", "add a new signing key; old keys stay so old receipts still verify "
-                "(restart or SIGHUP the pool to sign with it)");
+  auto* rotate =
+      receipt->add_subcommand("rotate",
+                              "add a new signing key; old keys stay so old receipts still verify "
+                              "(restart or SIGHUP the pool to sign with it)");
   rotate->callback([&cli] {
     cli.run = [&cli] {
       auto id = ReceiptKeys::Rotate(cli.cfg.paths.keys_dir);
@@ -38,8 +39,9 @@ void AddReceiptCommands(CLI::App& app, Cli& cli) {
   });
 
   auto* verify = receipt->add_subcommand(
-      "verify", "check a receipt's signature, show its fields and whether the submission "
-                "exists with that hash; exit 0 only when valid");
+      "verify",
+      "check a receipt's signature, show its fields and whether the submission "
+      "exists with that hash; exit 0 only when valid");
   auto text = std::make_shared<std::string>();
   verify->add_option("receipt", *text, "the X-OJ-Receipt value")->required();
   verify->callback([&cli, text] {
@@ -69,11 +71,16 @@ void AddReceiptCommands(CLI::App& app, Cli& cli) {
         stored = "present with the same hash (status " + db->status + ")";
       }
       if (cli.json) {
-        std::cout << nlohmann::json{{"valid", true},          {"id", fields->id},
-                                    {"course", fields->course}, {"module", fields->module},
-                                    {"token", fields->token},   {"size", fields->size_bytes},
-                                    {"sha256", fields->sha256}, {"received_at", fields->received_at},
-                                    {"seq", fields->seq},       {"stored", stored}}
+        std::cout << nlohmann::json{{"valid", true},
+                                    {"id", fields->id},
+                                    {"course", fields->course},
+                                    {"module", fields->module},
+                                    {"token", fields->token},
+                                    {"size", fields->size_bytes},
+                                    {"sha256", fields->sha256},
+                                    {"received_at", fields->received_at},
+                                    {"seq", fields->seq},
+                                    {"stored", stored}}
                   << "\n";
       } else {
         std::cout << "VALID receipt\n"

@@ -76,8 +76,8 @@ int RosterImport(Cli& cli, const ImportOptions& o) {
   RosterParse parsed = ParseRoster(*text, limits);
   if (!parsed.ok()) {
     for (const auto& e : parsed.errors) {
-      std::cerr << path << ":" << (e.line ? std::to_string(e.line) + ":" : "") << " "
-                << e.message << "\n";
+      std::cerr << path << ":" << (e.line ? std::to_string(e.line) + ":" : "") << " " << e.message
+                << "\n";
     }
     std::cerr << "ojctl: " << parsed.errors.size()
               << " problem(s) in the roster; nothing was imported. Fix the lines above and "
@@ -100,13 +100,15 @@ int RosterImport(Cli& cli, const ImportOptions& o) {
                         " renamed, " + std::to_string(r->unchanged) + " unchanged";
   cli.Audit("roster.import", course, path + ": " + summary);
   if (cli.json) {
-    std::cout << nlohmann::json{{"course", course}, {"added", r->added}, {"renamed", r->renamed},
+    std::cout << nlohmann::json{{"course", course},
+                                {"added", r->added},
+                                {"renamed", r->renamed},
                                 {"unchanged", r->unchanged}}
                      .dump()
               << "\n";
   } else {
-    std::cout << "roster " << course << ": " << summary
-              << "; tokens: `ojctl token export --course " << course << "`\n";
+    std::cout << "roster " << course << ": " << summary << "; tokens: `ojctl token export --course "
+              << course << "`\n";
   }
   return kExitOk;
 }
@@ -118,7 +120,8 @@ struct ExportOptions {
 };
 
 int TokenExport(Cli& cli, const ExportOptions& o) {
-  auto ca = CourseAndArg(o.course, o.args, 0, "ojctl token export --course C  (or: token export C)");
+  auto ca =
+      CourseAndArg(o.course, o.args, 0, "ojctl token export --course C  (or: token export C)");
   if (!ca.ok()) return Fail(ca.status());
   const std::string& course = ca->first;
   auto course_id = CourseId(cli, course);
@@ -129,7 +132,9 @@ int TokenExport(Cli& cli, const ExportOptions& o) {
   if (cli.json) {
     nlohmann::json j = nlohmann::json::array();
     for (const auto& s : *students) {
-      j.push_back({{"student_no", s.student_no}, {"name", s.name}, {"token", s.token},
+      j.push_back({{"student_no", s.student_no},
+                   {"name", s.name},
+                   {"token", s.token},
                    {"enabled", s.enabled}});
     }
     std::cout << j.dump(2) << "\n";
@@ -159,8 +164,11 @@ Result<StudentRef> ReadRef(const TokenOptions& o) {
 
 void PrintStudent(const Cli& cli, const StudentInfo& s, const char* what) {
   if (cli.json) {
-    std::cout << nlohmann::json{{"course", s.course}, {"student_no", s.student_no},
-                                {"name", s.name}, {"token", s.token}, {"enabled", s.enabled}}
+    std::cout << nlohmann::json{{"course", s.course},
+                                {"student_no", s.student_no},
+                                {"name", s.name},
+                                {"token", s.token},
+                                {"enabled", s.enabled}}
                      .dump()
               << "\n";
   } else {
@@ -219,7 +227,9 @@ void AddRosterCommands(CLI::App& app, Cli& cli) {
       "the kernel CSPRNG, existing ones keep theirs; all or nothing");
   auto io = std::make_shared<ImportOptions>();
   imp->add_option("--course", io->course, "course code (or give it before FILE)");
-  imp->add_option("args", io->args, "[COURSE] FILE.csv ('-' reads stdin)")->required()->expected(1, 2);
+  imp->add_option("args", io->args, "[COURSE] FILE.csv ('-' reads stdin)")
+      ->required()
+      ->expected(1, 2);
   imp->add_flag("--dry-run", io->dry_run, "check the file and the course; change nothing");
   imp->callback([&cli, io] { cli.run = [&cli, io] { return RosterImport(cli, *io); }; });
 

@@ -115,8 +115,9 @@ CsvSplit SplitCsv(std::string_view text, size_t max_errors) {
       end_of_record = true;
     }
     if (bad) {
-      out.errors.push_back({rec.line, "stray '\"' inside a field (quote the whole field and "
-                                      "double inner quotes)"});
+      out.errors.push_back({rec.line,
+                            "stray '\"' inside a field (quote the whole field and "
+                            "double inner quotes)"});
       continue;
     }
     bool blank = rec.fields.size() == 1 && rec.fields[0].empty();
@@ -135,8 +136,10 @@ RosterParse ParseRoster(std::string_view text, const RosterLimits& limits) {
   CsvSplit split = SplitCsv(text, limits.max_errors);
   out.errors = std::move(split.errors);
   if (split.records.empty()) {
-    if (out.errors.empty()) out.errors.push_back({0, "file is empty; expected a header line "
-                                                     "'student_no,name'"});
+    if (out.errors.empty())
+      out.errors.push_back({0,
+                            "file is empty; expected a header line "
+                            "'student_no,name'"});
     return out;
   }
   const CsvRecord& header = split.records.front();
@@ -147,9 +150,9 @@ RosterParse ParseRoster(std::string_view text, const RosterLimits& limits) {
     if (h == "name" && name_col < 0) name_col = static_cast<int>(c);
   }
   if (no_col < 0 || name_col < 0) {
-    out.errors.insert(out.errors.begin(),
-                      {header.line, "header must name the columns student_no and name "
-                                    "(e.g. 'student_no,name')"});
+    out.errors.insert(out.errors.begin(), {header.line,
+                                           "header must name the columns student_no and name "
+                                           "(e.g. 'student_no,name')"});
     return out;
   }
   size_t need = static_cast<size_t>(std::max(no_col, name_col)) + 1;

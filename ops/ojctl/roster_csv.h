@@ -25,11 +25,11 @@ struct RosterError {
 };
 
 struct RosterLimits {
-  size_t max_bytes = 16u << 20;    // the whole file
-  size_t max_rows = 100000;        // students
-  size_t max_student_no = 64;      // bytes, as students.student_no
-  size_t max_name = 200;           // bytes, as students.name
-  size_t max_errors = 50;          // reported; parsing stops after this many
+  size_t max_bytes = 16u << 20;  // the whole file
+  size_t max_rows = 100000;      // students
+  size_t max_student_no = 64;    // bytes, as students.student_no
+  size_t max_name = 200;         // bytes, as students.name
+  size_t max_errors = 50;        // reported; parsing stops after this many
 };
 
 struct RosterParse {

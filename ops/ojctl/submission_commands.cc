@@ -20,12 +20,18 @@ json OptJson(const std::optional<SysTime>& t) {
 }
 
 json SummaryJson(const SubmissionSummary& s) {
-  return {{"id", s.id}, {"course", s.course}, {"module", s.module},
-          {"student_no", s.student_no}, {"token", s.token},
-          {"received_at", FormatIso8601(s.received_at)}, {"size_bytes", s.size_bytes},
-          {"late", s.late}, {"status", s.status},
+  return {{"id", s.id},
+          {"course", s.course},
+          {"module", s.module},
+          {"student_no", s.student_no},
+          {"token", s.token},
+          {"received_at", FormatIso8601(s.received_at)},
+          {"size_bytes", s.size_bytes},
+          {"late", s.late},
+          {"status", s.status},
           {"verdict", s.verdict.empty() ? json(nullptr) : json(s.verdict)},
-          {"score", OptJson(s.score)}, {"max_score", OptJson(s.max_score)}};
+          {"score", OptJson(s.score)},
+          {"max_score", OptJson(s.max_score)}};
 }
 
 // "C/M" -> (C, M).
@@ -70,34 +76,47 @@ int SubList(Cli& cli, ListOptions o) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& s : *subs) {
     std::string score = s.score ? FormatScore(s.score) + "/" + FormatScore(s.max_score) : "";
-    rows.push_back({s.id, FormatDisplayTime(s.received_at), s.course + "/" + s.module,
-                    s.student_no, s.token, s.status + (s.late ? " late" : ""), s.verdict, score});
+    rows.push_back({s.id, FormatDisplayTime(s.received_at), s.course + "/" + s.module, s.student_no,
+                    s.token, s.status + (s.late ? " late" : ""), s.verdict, score});
   }
   PrintTable({"ID", "RECEIVED", "MODULE", "STUDENT", "TOKEN", "STATUS", "VERDICT", "SCORE"}, rows);
   if (subs->size() == o.f.limit) {
-    std::cerr << "(first " << o.f.limit << " shown, newest first; narrow the filters or raise --limit)\n";
+    std::cerr << "(first " << o.f.limit
+              << " shown, newest first; narrow the filters or raise --limit)\n";
   }
   return kExitOk;
 }
 
 int SubShow(Cli& cli, const std::string& id) {
-  if (!IsValidSubmissionId(id)) return BadInput("'" + id + "' is not a submission ID (16 of [A-Za-z0-9])");
+  if (!IsValidSubmissionId(id))
+    return BadInput("'" + id + "' is not a submission ID (16 of [A-Za-z0-9])");
   auto d = cli.Report([&](Database& db) { return ShowSubmission(db, id); });
   if (!d.ok()) return Fail(d.status());
   if (cli.json) {
     json j = SummaryJson(d->summary);
-    j.update({{"name", d->name}, {"sha256", d->sha256}, {"storage_key", d->storage_key},
-              {"attempts", d->attempts}, {"runner_id", d->runner_id},
-              {"lease_until", OptJson(d->lease_until)}, {"started_at", OptJson(d->started_at)},
-              {"finished_at", OptJson(d->finished_at)}, {"log", d->log},
-              {"log_truncated", d->log_truncated}, {"cpu_ms", OptJson(d->cpu_ms)},
-              {"wall_ms", OptJson(d->wall_ms)}, {"peak_memory_kb", OptJson(d->peak_memory_kb)},
+    j.update({{"name", d->name},
+              {"sha256", d->sha256},
+              {"storage_key", d->storage_key},
+              {"attempts", d->attempts},
+              {"runner_id", d->runner_id},
+              {"lease_until", OptJson(d->lease_until)},
+              {"started_at", OptJson(d->started_at)},
+              {"finished_at", OptJson(d->finished_at)},
+              {"log", d->log},
+              {"log_truncated", d->log_truncated},
+              {"cpu_ms", OptJson(d->cpu_ms)},
+              {"wall_ms", OptJson(d->wall_ms)},
+              {"peak_memory_kb", OptJson(d->peak_memory_kb)},
               {"client_ip", d->client_ip}});
     json tests = json::array();
     for (const auto& t : d->tests) {
-      tests.push_back({{"seq", t.seq}, {"name", t.name}, {"passed", t.passed},
-                       {"score", OptJson(t.score)}, {"max_score", OptJson(t.max_score)},
-                       {"message", t.message}, {"time_ms", OptJson(t.time_ms)},
+      tests.push_back({{"seq", t.seq},
+                       {"name", t.name},
+                       {"passed", t.passed},
+                       {"score", OptJson(t.score)},
+                       {"max_score", OptJson(t.max_score)},
+                       {"message", t.message},
+                       {"time_ms", OptJson(t.time_ms)},
                        {"memory_kb", OptJson(t.memory_kb)}});
     }
     j["tests"] = tests;
@@ -150,14 +169,21 @@ int Queue(Cli& cli) {
     for (const auto& [k, v] : q->depth) depth[k] = v;
     json running = json::array();
     for (const auto& r : q->running) {
-      running.push_back({{"id", r.id}, {"course", r.course}, {"module", r.module},
-                         {"runner_id", r.runner_id}, {"started_at", OptJson(r.started_at)},
+      running.push_back({{"id", r.id},
+                         {"course", r.course},
+                         {"module", r.module},
+                         {"runner_id", r.runner_id},
+                         {"started_at", OptJson(r.started_at)},
                          {"lease_until", OptJson(r.lease_until)}});
     }
     json runners = json::array();
     for (const auto& r : q->runners) {
-      runners.push_back({{"id", r.id}, {"host", r.host}, {"slot", r.slot}, {"state", r.state},
-                         {"reason", r.reason}, {"submission_id", r.submission_id},
+      runners.push_back({{"id", r.id},
+                         {"host", r.host},
+                         {"slot", r.slot},
+                         {"state", r.state},
+                         {"reason", r.reason},
+                         {"submission_id", r.submission_id},
                          {"heartbeat_at", FormatIso8601(r.heartbeat_at)},
                          {"heartbeat_age_s", age(r.heartbeat_at).count()},
                          {"internal_errors", r.internal_errors}});
@@ -165,7 +191,8 @@ int Queue(Cli& cli) {
     std::cout << json{{"depth", depth},
                       {"oldest_queued_age_s",
                        q->oldest_queued ? json(age(*q->oldest_queued).count()) : json(nullptr)},
-                      {"running", running}, {"runners", runners}}
+                      {"running", running},
+                      {"runners", runners}}
                      .dump(2)
               << "\n";
     return kExitOk;
@@ -289,11 +316,16 @@ int ScoresExport(Cli& cli, ScoresOptions o) {
     return ExportScores(d, o.course, o.module, [&](const ScoreRow& r) {
       ++n;
       if (cli.json) {
-        j.push_back({{"student_no", r.student_no}, {"name", r.name},
-                     {"submissions", r.submissions}, {"latest_score", OptJson(r.latest_score)},
-                     {"best_score", OptJson(r.best_score)}, {"max_score", OptJson(r.max_score)},
-                     {"late", r.latest_late}, {"best_late", r.best_late},
-                     {"latest_status", r.latest_status}, {"latest_id", r.latest_id}});
+        j.push_back({{"student_no", r.student_no},
+                     {"name", r.name},
+                     {"submissions", r.submissions},
+                     {"latest_score", OptJson(r.latest_score)},
+                     {"best_score", OptJson(r.best_score)},
+                     {"max_score", OptJson(r.max_score)},
+                     {"late", r.latest_late},
+                     {"best_late", r.best_late},
+                     {"latest_status", r.latest_status},
+                     {"latest_id", r.latest_id}});
         return;
       }
       std::cout << CsvField(r.student_no) << "," << CsvField(r.name) << "," << r.submissions << ","
@@ -334,9 +366,10 @@ void AddSubmissionCommands(CLI::App& app, Cli& cli) {
       "queue", "judge queue: depth by status, oldest queued age, running jobs, runner heartbeats");
   queue->callback([&cli] { cli.run = [&cli] { return Queue(cli); }; });
 
-  auto* rejudge = app.add_subcommand(
-      "rejudge", "send submissions back to the queue (after fixing a judge): IDs, a whole "
-                 "module, or every judge error");
+  auto* rejudge =
+      app.add_subcommand("rejudge",
+                         "send submissions back to the queue (after fixing a judge): IDs, a whole "
+                         "module, or every judge error");
   auto ro = std::make_shared<RejudgeOptions>();
   rejudge->add_option("ids", ro->ids, "submission IDs");
   rejudge->add_option("--module", ro->module,
@@ -346,7 +379,8 @@ void AddSubmissionCommands(CLI::App& app, Cli& cli) {
   rejudge->add_option("--course", ro->course, "with --judge-errors: only this course");
   rejudge->callback([&cli, ro] { cli.run = [&cli, ro] { return RejudgeCmd(cli, *ro); }; });
 
-  auto* cancel = app.add_subcommand("cancel", "cancel queued submissions (they will not be judged)");
+  auto* cancel =
+      app.add_subcommand("cancel", "cancel queued submissions (they will not be judged)");
   auto cids = std::make_shared<std::vector<std::string>>();
   cancel->add_option("ids", *cids, "submission IDs")->required();
   cancel->callback([&cli, cids] { cli.run = [&cli, cids] { return CancelCmd(cli, *cids); }; });
@@ -354,8 +388,9 @@ void AddSubmissionCommands(CLI::App& app, Cli& cli) {
   auto* scores = app.add_subcommand("scores", "grades");
   scores->require_subcommand(1);
   auto* exp = scores->add_subcommand(
-      "export", "CSV per student of a module: submission count, latest and best score, late "
-                "flags (latest and best)");
+      "export",
+      "CSV per student of a module: submission count, latest and best score, late "
+      "flags (latest and best)");
   auto so = std::make_shared<ScoresOptions>();
   exp->add_option("--course", so->course, "course code");
   exp->add_option("--module", so->module, "module code, or COURSE/MODULE");

@@ -57,7 +57,11 @@ std::optional<SysTime> ParseTimeArg(std::string_view s, SysTime now) {
       return std::nullopt;
     }
     long long n = std::stoll(num);
-    long long mult = unit == 's' ? 1 : unit == 'm' ? 60 : unit == 'h' ? 3600 : unit == 'd' ? 86400 : 0;
+    long long mult = unit == 's'   ? 1
+                     : unit == 'm' ? 60
+                     : unit == 'h' ? 3600
+                     : unit == 'd' ? 86400
+                                   : 0;
     if (mult == 0) return std::nullopt;
     auto d = std::chrono::seconds(n * mult);
     return s[3] == '+' ? now + d : now - d;
@@ -69,8 +73,8 @@ std::optional<SysTime> ParseTimeArg(std::string_view s, SysTime now) {
   struct tm tm {};
   char sep = 0;
   int used = -1;
-  int n = std::sscanf(str.c_str(), "%4d-%2d-%2d%c%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
-                      &tm.tm_mday, &sep, &tm.tm_hour, &tm.tm_min, &used);
+  int n = std::sscanf(str.c_str(), "%4d-%2d-%2d%c%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                      &sep, &tm.tm_hour, &tm.tm_min, &used);
   if (n != 6 || used < 0 || (sep != ' ' && sep != 'T')) return std::nullopt;
   if (str[used] == ':') {
     int more = -1;

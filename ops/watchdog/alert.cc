@@ -1,10 +1,9 @@
 #include "ops/watchdog/alert.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
 namespace oj::watchdog {
 
@@ -23,11 +22,21 @@ std::string JsonEscape(std::string_view s) {
   for (char ch : s) {
     auto c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -58,17 +67,24 @@ Result<std::string> RenderTemplate(std::string_view tmpl, const Alert& a) {
     }
     std::string_view key = tmpl.substr(open + 2, close - open - 2);
     std::string value;
-    if (key == "message") value = AlertText(a);
-    else if (key == "check") value = a.check;
-    else if (key == "state") value = a.state;
-    else if (key == "detail") value = a.detail;
-    else if (key == "value") value = a.value;
-    else if (key == "threshold") value = a.threshold;
-    else if (key == "host") value = a.host;
-    else if (key == "time") value = a.time;
+    if (key == "message")
+      value = AlertText(a);
+    else if (key == "check")
+      value = a.check;
+    else if (key == "state")
+      value = a.state;
+    else if (key == "detail")
+      value = a.detail;
+    else if (key == "value")
+      value = a.value;
+    else if (key == "threshold")
+      value = a.threshold;
+    else if (key == "host")
+      value = a.host;
+    else if (key == "time")
+      value = a.time;
     else {
-      return Status::InvalidArgument("webhook template: unknown placeholder {{" +
-                                     std::string(key) +
+      return Status::InvalidArgument("webhook template: unknown placeholder {{" + std::string(key) +
                                      "}} (known: message, check, state, detail, value, "
                                      "threshold, host, time)");
     }

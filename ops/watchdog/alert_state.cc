@@ -72,19 +72,26 @@ Transition StepEvent(const CheckState& cur, Observation obs, Clock::time_point n
 
 std::string_view StateName(AlertState s) {
   switch (s) {
-    case AlertState::kOk: return "ok";
-    case AlertState::kPending: return "pending";
-    case AlertState::kFiring: return "firing";
+    case AlertState::kOk:
+      return "ok";
+    case AlertState::kPending:
+      return "pending";
+    case AlertState::kFiring:
+      return "firing";
   }
   return "?";
 }
 
 std::string_view NotifyName(Notify n) {
   switch (n) {
-    case Notify::kNone: return "none";
-    case Notify::kFiring: return "firing";
-    case Notify::kRepeat: return "repeat";
-    case Notify::kResolved: return "resolved";
+    case Notify::kNone:
+      return "none";
+    case Notify::kFiring:
+      return "firing";
+    case Notify::kRepeat:
+      return "repeat";
+    case Notify::kResolved:
+      return "resolved";
   }
   return "?";
 }

@@ -31,8 +31,8 @@ enum class Notify { kNone, kFiring, kRepeat, kResolved };
 
 struct CheckState {
   AlertState state = AlertState::kOk;
-  Clock::time_point since{};      // when the current state began
-  Clock::time_point last_sent{};  // last firing/repeat message (firing only)
+  Clock::time_point since{};       // when the current state began
+  Clock::time_point last_sent{};   // last firing/repeat message (firing only)
   Clock::time_point last_event{};  // last event seen (event checks, firing only)
 };
 
@@ -53,7 +53,7 @@ Transition Step(const CheckState& current, Observation obs, Clock::time_point no
 Transition StepEvent(const CheckState& current, Observation obs, Clock::time_point now,
                      std::chrono::seconds quiet, std::chrono::seconds repeat);
 
-std::string_view StateName(AlertState s);    // ok, pending, firing
-std::string_view NotifyName(Notify n);       // none, firing, repeat, resolved
+std::string_view StateName(AlertState s);  // ok, pending, firing
+std::string_view NotifyName(Notify n);     // none, firing, repeat, resolved
 
 }  // namespace oj::watchdog

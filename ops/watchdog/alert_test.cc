@@ -1,14 +1,20 @@
 #include "ops/watchdog/alert.h"
 
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 namespace oj::watchdog {
 namespace {
 
 Alert Sample() {
-  return Alert{"health_probe", "firing", "/healthz answered 503: \"db\" down\n", "503", "200",
-               "judge1", "2024-10-01T12:00:00+08:00"};
+  return Alert{"health_probe",
+               "firing",
+               "/healthz answered 503: \"db\" down\n",
+               "503",
+               "200",
+               "judge1",
+               "2024-10-01T12:00:00+08:00"};
 }
 
 TEST(AlertTextTest, OneLineWithValue) {
@@ -37,9 +43,9 @@ TEST(RenderTemplateTest, EveryPlaceholderJsonEscaped) {
 
 TEST(RenderTemplateTest, TheDocumentedBotTemplatesAreValid) {
   const char* templates[] = {
-      R"({"text": "{{message}}"})",                                             // default, Slack
-      R"({"msgtype": "text", "text": {"content": "{{message}}"}})",             // WeCom, DingTalk
-      R"({"msg_type": "text", "content": {"text": "{{message}}"}})",            // Feishu
+      R"({"text": "{{message}}"})",                                   // default, Slack
+      R"({"msgtype": "text", "text": {"content": "{{message}}"}})",   // WeCom, DingTalk
+      R"({"msg_type": "text", "content": {"text": "{{message}}"}})",  // Feishu
       R"({"blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "*{{state}}* `{{check}}` {{detail}}"}}]})",
   };
   for (const char* t : templates) EXPECT_TRUE(ValidateTemplate(t).ok()) << t;
@@ -53,7 +59,10 @@ TEST(RenderTemplateTest, RefusesBadTemplates) {
 }
 
 TEST(JsonEscapeTest, ControlCharacters) {
-  EXPECT_EQ(JsonEscape(std::string("a\x01" "b\t\\", 5)), "a\\u0001b\\t\\\\");
+  EXPECT_EQ(JsonEscape(std::string("a\x01"
+                                   "b\t\\",
+                                   5)),
+            "a\\u0001b\\t\\\\");
   EXPECT_EQ(JsonEscape("中文 ✓"), "中文 ✓");
 }
 

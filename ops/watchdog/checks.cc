@@ -89,8 +89,8 @@ Sample RateSample(std::string check, uint64_t hits, uint64_t total, uint64_t min
   Sample s{std::move(check), Observation::kOk, "", Num(max_percent), ""};
   double pct = total == 0 ? 0.0 : 100.0 * static_cast<double>(hits) / static_cast<double>(total);
   s.value = Num(pct);
-  s.detail = what + ": " + std::to_string(hits) + " of " + std::to_string(total) +
-             " requests (" + s.value + "%)";
+  s.detail = what + ": " + std::to_string(hits) + " of " + std::to_string(total) + " requests (" +
+             s.value + "%)";
   if (total < min_requests) {
     s.detail += ", too few requests to judge";
     return s;
@@ -157,8 +157,11 @@ std::vector<ProcStat> ChildrenOf(pid_t ppid) {
 }
 
 Checker::Checker(const Config& cfg)
-    : w_(cfg.watchdog), paths_(PathsFrom(cfg)), db_(WatchdogDb(cfg.database)),
-      access_log_(PathsFrom(cfg).access_log), replica_(ReplicaCheck::For(cfg.database)) {}
+    : w_(cfg.watchdog),
+      paths_(PathsFrom(cfg)),
+      db_(WatchdogDb(cfg.database)),
+      access_log_(PathsFrom(cfg).access_log),
+      replica_(ReplicaCheck::For(cfg.database)) {}
 
 Checker::~Checker() = default;
 
@@ -179,8 +182,8 @@ std::vector<Sample> Checker::RunAll() {
 void Checker::Probe(std::vector<Sample>* out) {
   auto r = HttpGet(paths_.health_url, std::chrono::milliseconds(w_.probe_timeout_ms));
   Sample health{"health_probe", Observation::kOk, "", "200", ""};
-  Sample latency{"probe_latency", Observation::kUnknown, "", std::to_string(w_.probe_latency_max_ms),
-                 ""};
+  Sample latency{"probe_latency", Observation::kUnknown, "",
+                 std::to_string(w_.probe_latency_max_ms), ""};
   if (!r.ok()) {
     health.obs = Observation::kOver;
     health.value = "0";
@@ -192,8 +195,8 @@ void Checker::Probe(std::vector<Sample>* out) {
     health.obs = r->status == 200 ? Observation::kOk : Observation::kOver;
     health.detail = "GET " + paths_.health_url + " answered " + health.value + ": " + body;
     latency.value = std::to_string(r->elapsed.count());
-    latency.obs = r->elapsed.count() > w_.probe_latency_max_ms ? Observation::kOver
-                                                                : Observation::kOk;
+    latency.obs =
+        r->elapsed.count() > w_.probe_latency_max_ms ? Observation::kOver : Observation::kOk;
     latency.detail = "GET /healthz took " + latency.value + " ms (max " + latency.threshold + ")";
   }
   last_probe_ok_ = health.obs == Observation::kOk;

@@ -51,9 +51,9 @@ Sample RateSample(std::string check, uint64_t hits, uint64_t total, uint64_t min
 
 // Where the stack's files live, derived from the configuration.
 struct StackPaths {
-  std::string health_url;      // http://<listen>:<port>/healthz
-  std::string run_dir;         // fcgi.pid, nginx.pid
-  std::string access_log;      // <log_dir>/nginx-access.log
+  std::string health_url;  // http://<listen>:<port>/healthz
+  std::string run_dir;     // fcgi.pid, nginx.pid
+  std::string access_log;  // <log_dir>/nginx-access.log
   std::string storage_dir;
   std::string database_dir;    // <var_dir>/mysql (ops/oj's MariaDB data directory)
   std::string nginx_temp_dir;  // <var_dir>/nginx

@@ -17,9 +17,9 @@ TEST(EvaluateTest, OverMaxAndUnderMin) {
     bool max;  // OverMax when true, UnderMin otherwise
     Observation expected;
   } cases[] = {
-      {20.0, 10.0, true, Observation::kOver},  {10.0, 10.0, true, Observation::kOk},
-      {0.0, 0.0, true, Observation::kOk},      {5.0, 10.0, false, Observation::kOver},
-      {10.0, 10.0, false, Observation::kOk},   {99.5, 10.0, false, Observation::kOk},
+      {20.0, 10.0, true, Observation::kOver}, {10.0, 10.0, true, Observation::kOk},
+      {0.0, 0.0, true, Observation::kOk},     {5.0, 10.0, false, Observation::kOver},
+      {10.0, 10.0, false, Observation::kOk},  {99.5, 10.0, false, Observation::kOk},
   };
   for (const auto& c : cases) {
     Sample s = c.max ? OverMax("x", c.value, c.limit, "v") : UnderMin("x", c.value, c.limit, "v");

@@ -66,9 +66,8 @@ void Notifier::Enqueue(const Alert& a) {
     for (Sink s : sinks) {
       if (jobs_.size() >= cfg_.max_queue) {
         const Job& old = jobs_.front();
-        dropped_events.push_back(DeliveryEvent{SinkName(old.sink), old.alert.check,
-                                               old.alert.state, old.attempt, false, true,
-                                               "queue full: dropped"});
+        dropped_events.push_back(DeliveryEvent{SinkName(old.sink), old.alert.check, old.alert.state,
+                                               old.attempt, false, true, "queue full: dropped"});
         jobs_.pop_front();
         ++dropped_;
       }
@@ -115,10 +114,12 @@ void Notifier::Loop() {
     l.unlock();
     ++job.attempt;
     Status s = Deliver(job);
-    DeliveryEvent ev{SinkName(job.sink), job.alert.check, job.alert.state, job.attempt, s.ok(),
-                     false, s.ok() ? "" : s.message()};
+    DeliveryEvent ev{
+        SinkName(job.sink),       job.alert.check, job.alert.state, job.attempt, s.ok(), false,
+        s.ok() ? "" : s.message()};
     l.lock();
-    auto it = std::find_if(jobs_.begin(), jobs_.end(), [&](const Job& j) { return j.id == job.id; });
+    auto it =
+        std::find_if(jobs_.begin(), jobs_.end(), [&](const Job& j) { return j.id == job.id; });
     if (it != jobs_.end()) {  // else: dropped from a full queue meanwhile
       if (s.ok()) {
         jobs_.erase(it);
@@ -158,7 +159,8 @@ Status Notifier::Deliver(const Job& j) {
     }
     case Sink::kCommand:
       return RunWithInput({"/bin/sh", "-c", cfg_.command},
-                          {{"OJ_ALERT_CHECK", a.check}, {"OJ_ALERT_STATE", a.state},
+                          {{"OJ_ALERT_CHECK", a.check},
+                           {"OJ_ALERT_STATE", a.state},
                            {"OJ_ALERT_MESSAGE", AlertText(a)}},
                           AlertText(a) + "\n", cfg_.timeout);
   }
@@ -167,9 +169,12 @@ Status Notifier::Deliver(const Job& j) {
 
 const char* Notifier::SinkName(Sink s) {
   switch (s) {
-    case Sink::kWebhook: return "webhook";
-    case Sink::kSendmail: return "sendmail";
-    case Sink::kCommand: return "command";
+    case Sink::kWebhook:
+      return "webhook";
+    case Sink::kSendmail:
+      return "sendmail";
+    case Sink::kCommand:
+      return "command";
   }
   return "?";
 }

@@ -24,7 +24,7 @@ struct DeliveryConfig {
   std::string webhook_template;  // validated with ValidateTemplate
   std::string sendmail_to;       // "" = none
   std::string sendmail_path = "/usr/sbin/sendmail";
-  std::string command;           // sh -c; "" = none
+  std::string command;                              // sh -c; "" = none
   std::chrono::milliseconds timeout{5000};          // one attempt
   size_t max_queue = 64;                            // jobs (alert x sink)
   int max_attempts = 20;                            // then the job is dropped

@@ -11,9 +11,9 @@
 namespace oj::watchdog {
 
 struct HttpResult {
-  long status = 0;                      // HTTP status; 0 when no answer
+  long status = 0;  // HTTP status; 0 when no answer
   std::chrono::milliseconds elapsed{0};
-  std::string body;                     // first kMaxBody bytes
+  std::string body;  // first kMaxBody bytes
 };
 
 inline constexpr size_t kMaxBody = 4096;

@@ -37,9 +37,9 @@ std::optional<ProcStat> ParseProcStat(std::string_view text);
 // Counts of nginx answers by class over one window.
 struct HttpCounts {
   uint64_t total = 0;
-  uint64_t server_errors = 0;  // 5xx
-  uint64_t rate_limited = 0;   // 429
-  uint64_t uploads = 0;        // POST /upload (the outage ledger's share of refused uploads)
+  uint64_t server_errors = 0;         // 5xx
+  uint64_t rate_limited = 0;          // 429
+  uint64_t uploads = 0;               // POST /upload (the outage ledger's share of refused uploads)
   uint64_t upload_server_errors = 0;  // of which 5xx
 };
 

@@ -48,8 +48,12 @@ TEST(ParseMemAvailableTest, Parses) {
 }
 
 TEST(ParseMemAvailableTest, RefusesMalformed) {
-  const char* bad[] = {"", "MemTotal: 1 kB\n", "MemAvailable:   x kB\n", "MemAvailable: 12\n",
-                       "XMemAvailable: 12 kB\n", "MemAvailable: 99999999999999999999 kB\n"};
+  const char* bad[] = {"",
+                       "MemTotal: 1 kB\n",
+                       "MemAvailable:   x kB\n",
+                       "MemAvailable: 12\n",
+                       "XMemAvailable: 12 kB\n",
+                       "MemAvailable: 99999999999999999999 kB\n"};
   for (const char* t : bad) EXPECT_FALSE(ParseMemAvailable(t)) << t;
 }
 
@@ -59,9 +63,11 @@ TEST(ParseAccessLogStatusTest, Cases) {
     int status;  // 0: refused
   } cases[] = {
       {"127.0.0.1 [2024-10-01T12:00:00+08:00] \"GET /healthz HTTP/1.1\" 200 3 rt=0.001 "
-       "urt=0.001 cache=-", 200},
+       "urt=0.001 cache=-",
+       200},
       {"10.0.0.1 [2024-10-01T12:00:00+08:00] \"POST /upload HTTP/1.1\" 503 40 rt=0.2 urt=- "
-       "cache=-", 503},
+       "cache=-",
+       503},
       {"10.0.0.1 [t] \"GET /oj/a/b/c HTTP/1.1\" 429 55 rt=0.000 urt=- cache=-", 429},
       {"10.0.0.1 [t] \"GET /x\\x22 200 1 HTTP/1.1\" 404 5 rt=0.000 urt=- cache=-", 404},
       {"10.0.0.1 [t] \"-\" 400 0 rt=0.000 urt=- cache=-", 400},

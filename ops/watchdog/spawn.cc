@@ -58,8 +58,8 @@ Result<pid_t> Spawn(const std::vector<std::string>& args, const EnvVars& env, in
   sigset_t all;
   sigfillset(&all);
   posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-                                      POSIX_SPAWN_SETSID);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
   pid_t pid = 0;
   int rc = posix_spawn(&pid, ea.argv[0], &fa, &attr, ea.argv.data(), ea.envp.data());
   posix_spawn_file_actions_destroy(&fa);
@@ -87,7 +87,8 @@ Result<pid_t> SpawnBackground(const std::vector<std::string>& argv, const EnvVar
 Status RunWithInput(const std::vector<std::string>& argv, const EnvVars& env,
                     const std::string& input, std::chrono::milliseconds timeout) {
   int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return Status::Unavailable("pipe: " + std::string(strerror(errno)));
+  if (pipe2(fds, O_CLOEXEC) != 0)
+    return Status::Unavailable("pipe: " + std::string(strerror(errno)));
   UniqueFd rd(fds[0]), wr(fds[1]);
   auto pid = Spawn(argv, env, rd.get());
   if (!pid.ok()) return pid.status();

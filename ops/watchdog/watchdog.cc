@@ -31,8 +31,8 @@ void LogDelivery(const DeliveryEvent& e) {
   if (e.ok) {
     spdlog::info("delivered {} {} via {} (attempt {})", e.check, e.state, e.sink, e.attempt);
   } else if (e.gave_up) {
-    spdlog::error("gave up delivering {} {} via {} after attempt {}: {}", e.check, e.state,
-                  e.sink, e.attempt, e.error);
+    spdlog::error("gave up delivering {} {} via {} after attempt {}: {}", e.check, e.state, e.sink,
+                  e.attempt, e.error);
   } else {
     spdlog::warn("delivering {} {} via {} failed (attempt {}), will retry: {}", e.check, e.state,
                  e.sink, e.attempt, e.error);
@@ -50,10 +50,12 @@ std::string HostName() {
 Status ValidateWatchdogConfig(const Config& cfg) {
   if (!cfg.watchdog.webhook_url.empty()) {
     Status s = ValidateTemplate(cfg.watchdog.webhook_template);
-    if (!s.ok()) return Status::InvalidArgument("config key 'watchdog.webhook_template': " + s.message());
+    if (!s.ok())
+      return Status::InvalidArgument("config key 'watchdog.webhook_template': " + s.message());
     if (!cfg.watchdog.webhook_url.starts_with("http://") &&
         !cfg.watchdog.webhook_url.starts_with("https://")) {
-      return Status::InvalidArgument("config key 'watchdog.webhook_url' must start with http:// or https://");
+      return Status::InvalidArgument(
+          "config key 'watchdog.webhook_url' must start with http:// or https://");
     }
   }
   return Status::Ok();
@@ -65,7 +67,8 @@ Watchdog::~Watchdog() {
   if (notifier_) notifier_->Stop();
   for (auto& [check, pid] : running_actions_) {
     int st = 0;
-    if (!ReapIfDone(pid, &st)) spdlog::info("action for {} (pid {}) still running at exit", check, pid);
+    if (!ReapIfDone(pid, &st))
+      spdlog::info("action for {} (pid {}) still running at exit", check, pid);
   }
 }
 
@@ -108,8 +111,8 @@ void Watchdog::Run(const std::string& config_path, std::atomic<bool>* stop,
     RunCycle();
     auto next = start + seconds(cfg_.watchdog.interval_s);
     while (!stop->load() && !reload->load() && steady_clock::now() < next) {
-      std::this_thread::sleep_for(std::min<steady_clock::duration>(
-          milliseconds(100), next - steady_clock::now()));
+      std::this_thread::sleep_for(
+          std::min<steady_clock::duration>(milliseconds(100), next - steady_clock::now()));
     }
   }
 }
@@ -147,7 +150,12 @@ void Watchdog::Handle(const Sample& s, Clock::time_point now) {
                  s.detail);
   }
   if (t.notify == Notify::kNone) return;
-  Alert a{s.check, std::string(NotifyName(t.notify)), s.detail, s.value, s.threshold, host_,
+  Alert a{s.check,
+          std::string(NotifyName(t.notify)),
+          s.detail,
+          s.value,
+          s.threshold,
+          host_,
           FormatIso8601(std::chrono::system_clock::now())};
   spdlog::warn("{}", AlertText(a));
   if (notifier_->HasSinks()) notifier_->Enqueue(a);
@@ -190,7 +198,8 @@ void Watchdog::WriteStatus(const std::vector<Sample>& samples, double cycle_ms) 
   nlohmann::json j;
   j["pid"] = getpid();
   j["cycle"] = cycles_;
-  j["at"] = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  j["at"] =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   j["cycle_ms"] = cycle_ms;
   j["delivery_dropped"] = notifier_ ? notifier_->dropped() : 0;
   nlohmann::json checks = nlohmann::json::object();
@@ -206,9 +215,9 @@ void Watchdog::WriteStatus(const std::vector<Sample>& samples, double cycle_ms) 
   }
   j["checks"] = std::move(checks);
   const MinuteSample& m = keeper_->current();
-  j["ledger"] = {{"minute", m.minute}, {"probes", m.probes}, {"probes_failed", m.probes_failed},
-                 {"uploads", m.uploads}, {"uploads_5xx", m.uploads_5xx},
-                 {"error", keeper_->last_error()}};
+  j["ledger"] = {
+      {"minute", m.minute},   {"probes", m.probes},           {"probes_failed", m.probes_failed},
+      {"uploads", m.uploads}, {"uploads_5xx", m.uploads_5xx}, {"error", keeper_->last_error()}};
   // No fsync: under the io pressure this daemon reports, the cycle must not wait on
   // the disk. A torn file is impossible (rename); a lost one is rewritten next cycle.
   std::string tmp = status_path_ + ".tmp";

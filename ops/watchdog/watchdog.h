@@ -17,8 +17,8 @@
 #include "ops/watchdog/canary_prober.h"
 #include "ops/watchdog/checks.h"
 #include "ops/watchdog/delivery.h"
-#include "ops/watchdog/outage_keeper.h"
 #include "ops/watchdog/event_checks.h"
+#include "ops/watchdog/outage_keeper.h"
 
 namespace oj::watchdog {
 
