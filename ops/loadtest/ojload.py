@@ -438,14 +438,22 @@ class AlertReceiver:
         return out
 
     def summary(self):
-        """{check: [fired, resolved]} from texts like '[oj FIRING] fcgi on h: ...'."""
+        """{check: [fired, resolved]} from texts like '[oj FIRING] fcgi on h: ...'. Other
+        messages (REPEAT, the outage ledger's SUGGEST/AUTO grace messages) count as sent under
+        'check (state)'."""
         out = collections.defaultdict(lambda: [0, 0])
         for _, t in self.alerts:
-            m = re.search(r"\[oj (FIRING|RESOLVED)\] (\S+)", t, re.I)
+            m = re.search(r"\[oj (\w+)\] (\S+)", t)
             if not m:
                 out["(unparsed)"][0] += 1
                 continue
-            out[m.group(2)][0 if m.group(1).upper() == "FIRING" else 1] += 1
+            state, check = m.group(1).upper(), m.group(2)
+            if state == "FIRING":
+                out[check][0] += 1
+            elif state == "RESOLVED":
+                out[check][1] += 1
+            else:
+                out[f"{check} ({state.lower()})"][0] += 1
         return dict(out)
 
 
