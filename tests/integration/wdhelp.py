@@ -143,6 +143,8 @@ class PrivateStack:
     def __init__(self, var):
         self.var = var
         self.bin = ojtest.BIN
+        # The judge sandbox's uid must reach VAR/judge; mkdtemp parents are 0700.
+        os.chmod(os.path.dirname(os.path.abspath(var)), 0o755)
 
     def oj(self, *args, timeout=600):
         r = subprocess.run([os.path.join(ojtest.ROOT, "ops/oj"), *args, "--var", self.var],
