@@ -28,22 +28,16 @@ Result<uint32_t> FindModuleId(Database& db, const std::string& course, const std
   return rs->getUInt(1);
 }
 
-Status ImportRefusals(Database& db, const std::vector<RefusalRecord>& rows) {
+// Inserts rows in transactions of kImportBatch rows, bind(statement, row) setting each.
+template <typename Row, typename Bind>
+Status InsertInBatches(Database& db, const char* what, const char* insert,
+                       const std::vector<Row>& rows, Bind bind) {
   for (size_t begin = 0; begin < rows.size(); begin += kImportBatch) {
     size_t end = std::min(rows.size(), begin + kImportBatch);
-    Status s = db.Transaction("import refused attempts", [&] {
-      auto& st = db.Prepare(
-          "INSERT IGNORE INTO refused_attempts (id, at, status, token, course, module, reason) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?)");
+    Status s = db.Transaction(what, [&] {
+      auto& st = db.Prepare(insert);
       for (size_t i = begin; i < end; ++i) {
-        const RefusalRecord& r = rows[i];
-        st.setString(1, r.id);
-        st.setString(2, FormatDbTime(r.at));
-        st.setInt(3, r.status);
-        st.setString(4, r.token);
-        st.setString(5, r.course);
-        st.setString(6, r.module);
-        st.setString(7, r.reason);
+        bind(st, rows[i]);
         st.executeUpdate();
       }
       return Status::Ok();
@@ -53,33 +47,40 @@ Status ImportRefusals(Database& db, const std::vector<RefusalRecord>& rows) {
   return Status::Ok();
 }
 
+Status ImportRefusals(Database& db, const std::vector<RefusalRecord>& rows) {
+  return InsertInBatches(
+      db, "import refused attempts",
+      "INSERT IGNORE INTO refused_attempts (id, at, status, token, course, module, reason) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?)",
+      rows, [](sql::PreparedStatement& st, const RefusalRecord& r) {
+        st.setString(1, r.id);
+        st.setString(2, FormatDbTime(r.at));
+        st.setInt(3, r.status);
+        st.setString(4, r.token);
+        st.setString(5, r.course);
+        st.setString(6, r.module);
+        st.setString(7, r.reason);
+      });
+}
+
 Status ImportMinutes(Database& db, const std::vector<MinuteSample>& rows) {
-  for (size_t begin = 0; begin < rows.size(); begin += kImportBatch) {
-    size_t end = std::min(rows.size(), begin + kImportBatch);
-    Status s = db.Transaction("import availability minutes", [&] {
-      // Counts of one minute only grow within one watchdog: the larger value is the
-      // newer, and importing a line twice changes nothing.
-      auto& st = db.Prepare(
-          "INSERT INTO outage_minutes (minute, probes, probes_failed, uploads, uploads_5xx) "
-          "VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE "
-          "probes = GREATEST(probes, VALUES(probes)), "
-          "probes_failed = GREATEST(probes_failed, VALUES(probes_failed)), "
-          "uploads = GREATEST(uploads, VALUES(uploads)), "
-          "uploads_5xx = GREATEST(uploads_5xx, VALUES(uploads_5xx))");
-      for (size_t i = begin; i < end; ++i) {
-        const MinuteSample& m = rows[i];
+  // Counts of one minute only grow within one watchdog: the larger value is the newer, and
+  // importing a line twice changes nothing.
+  return InsertInBatches(
+      db, "import availability minutes",
+      "INSERT INTO outage_minutes (minute, probes, probes_failed, uploads, uploads_5xx) "
+      "VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE "
+      "probes = GREATEST(probes, VALUES(probes)), "
+      "probes_failed = GREATEST(probes_failed, VALUES(probes_failed)), "
+      "uploads = GREATEST(uploads, VALUES(uploads)), "
+      "uploads_5xx = GREATEST(uploads_5xx, VALUES(uploads_5xx))",
+      rows, [](sql::PreparedStatement& st, const MinuteSample& m) {
         st.setString(1, FormatDbTime(MinuteStart(m.minute)));
         st.setUInt(2, m.probes);
         st.setUInt(3, m.probes_failed);
         st.setUInt(4, m.uploads);
         st.setUInt(5, m.uploads_5xx);
-        st.executeUpdate();
-      }
-      return Status::Ok();
-    });
-    if (!s.ok()) return s;
-  }
-  return Status::Ok();
+      });
 }
 
 }  // namespace
