@@ -40,8 +40,7 @@ class ResultsBrowserTest(unittest.TestCase):
         insert_submission(token, course, "M1", "done", 60, verdict="wrong_answer", score=0,
                           max_score=5, started_age_s=58)
         hold = QueueHold()
-        sid = insert_submission(token, course, "M1", "queued", 1)
-        hold.lock(sid)
+        sid = hold.insert_queued(token, course, "M1", 1)
         shot = os.path.join(ojtest.BIN or HERE, "test-artifacts", "results_browser.png")
         proc = subprocess.Popen(
             ["node", os.path.join(HERE, "results_page.mjs"),

@@ -25,11 +25,11 @@ def hex_text(s):
     return f"CONVERT(X'{data.hex()}' USING utf8mb4)" if data else "''"
 
 
-def insert_submission(token, course, module, status, age_s=0.0, *, verdict=None, score=None,
-                      max_score=None, log=None, log_truncated=False, late=False, tests=(),
-                      started_age_s=None, size=100):
-    """Inserts one submission received age_s seconds ago (fractions kept); returns its id.
-    tests: (name, passed, message) tuples."""
+def submission_sql(token, course, module, status, age_s=0.0, *, verdict=None, score=None,
+                   max_score=None, log=None, log_truncated=False, late=False, tests=(),
+                   started_age_s=None, size=100):
+    """The statements that insert one submission received age_s seconds ago (fractions
+    kept): returns (id, [statements]). tests: (name, passed, message) tuples."""
     sid = ojtest.unique("R").ljust(16, "x")[:16]
     sid = "".join(c if c.isalnum() else "x" for c in sid)
     received = f"UTC_TIMESTAMP(6) - INTERVAL {int(age_s * 1e6)} MICROSECOND"
@@ -38,23 +38,31 @@ def insert_submission(token, course, module, status, age_s=0.0, *, verdict=None,
     finished = "UTC_TIMESTAMP(6)" if status in ("done", "judge_error", "superseded",
                                                  "cancelled") else "NULL"
     q = lambda v: "NULL" if v is None else (f"'{v}'" if isinstance(v, str) else str(v))
-    sql(f"INSERT INTO submissions (id, student_id, module_id, received_at, size_bytes, sha256, "
+    statements = [
+        f"INSERT INTO submissions (id, student_id, module_id, received_at, size_bytes, sha256, "
         f"storage_key, late, status, started_at, finished_at, verdict, score, max_score, log, "
         f"log_truncated) VALUES ('{sid}', {student_id(token)}, {module_id(course, module)}, "
         f"{received}, {size}, '{'ab' * 32}', 'test/{sid}', {int(late)}, '{status}', {started}, "
         f"{finished}, {q(verdict)}, {q(score)}, {q(max_score)}, "
-        f"{'NULL' if log is None else hex_text(log)}, {int(log_truncated)})")
+        f"{'NULL' if log is None else hex_text(log)}, {int(log_truncated)})"]
     for seq, (name, passed, message) in enumerate(tests, 1):
-        sql(f"INSERT INTO test_results (submission_id, seq, name, passed, message) VALUES "
+        statements.append(
+            f"INSERT INTO test_results (submission_id, seq, name, passed, message) VALUES "
             f"('{sid}', {seq}, {hex_text(name)}, {int(passed)}, {hex_text(message)})")
+    return sid, statements
+
+
+def insert_submission(token, course, module, status, age_s=0.0, **kw):
+    """Inserts one submission (see submission_sql) and commits it; returns its id. Not for
+    queued rows that must stay queued: a runner may claim them at once (QueueHold.insert_queued)."""
+    sid, statements = submission_sql(token, course, module, status, age_s, **kw)
+    for st in statements:
+        sql(st)
     return sid
 
 
-class QueueHold:
-    """Holds row locks on the given queued submissions in an open transaction, so a
-    judge runner's claim (FOR UPDATE SKIP LOCKED) passes them by while the page still
-    reads them as queued. finish() runs final statements (e.g. cancelling the rows)
-    and commits, releasing the locks."""
+class _Session:
+    """One mariadb client session over the stack's socket, fed statements on stdin."""
 
     def __init__(self):
         self.p = subprocess.Popen(
@@ -64,39 +72,90 @@ class QueueHold:
             bufsize=1)
         self.lines = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
-        self.run("SET SESSION innodb_lock_wait_timeout = 10; BEGIN;")
 
     def _read(self):
-        for line in self.p.stdout:
-            self.lines.put(line)
+        with self.p.stdout:
+            for line in self.p.stdout:
+                self.lines.put(line)
         self.lines.put(None)
 
-    def run(self, statements, timeout=20):
+    def send(self, statements):
+        """Sends statements without waiting for them; answer() collects the output."""
         self.p.stdin.write(statements + "\nSELECT '__oj_done__';\n")
         self.p.stdin.flush()
+
+    def answer(self, what, timeout=20):
         lines = []
         while True:
             try:
                 line = self.lines.get(timeout=timeout)
             except queue.Empty:
-                raise AssertionError(f"mariadb did not answer: {statements}") from None
+                raise AssertionError(f"mariadb did not answer: {what}") from None
             if line is None:
-                raise AssertionError(f"mariadb exited: {statements}: {''.join(lines)}")
+                raise AssertionError(f"mariadb exited: {what}: {''.join(lines)}")
             if line.strip() == "__oj_done__":
                 return lines
             lines.append(line)
 
+    def run(self, statements, timeout=20):
+        self.send(statements)
+        return self.answer(statements, timeout)
+
+    def close(self):
+        if self.p.poll() is None:
+            self.p.stdin.close()
+            self.p.wait(timeout=20)
+
+
+class QueueHold:
+    """Holds row locks on queued submissions in an open transaction, so a judge
+    runner's claim (FOR UPDATE SKIP LOCKED) passes them by while the page still reads
+    them as queued. finish() runs final statements (e.g. cancelling the rows) and
+    commits, releasing the locks."""
+
+    def __init__(self):
+        self.session = _Session()
+        self.connection_id = self.session.run("SELECT CONNECTION_ID();")[0].strip()
+        self.run("SET SESSION innodb_lock_wait_timeout = 10; BEGIN;")
+
+    def run(self, statements, timeout=20):
+        return self.session.run(statements, timeout)
+
     def lock(self, *ids):
+        """Locks rows that already exist (and may already have been claimed: a queued row
+        committed before this call can be taken by a runner first; use insert_queued)."""
         ids_sql = ", ".join(f"'{i}'" for i in ids)
         self.run(f"SELECT id FROM submissions WHERE id IN ({ids_sql}) FOR UPDATE;")
 
+    def insert_queued(self, token, course, module, age_s=0.0, **kw):
+        """Inserts a queued submission that no runner can ever claim: the row is inserted
+        in a second transaction, this hold queues for its lock while it is uncommitted,
+        and InnoDB hands the lock over at the commit, before any other reader can take
+        it. Returns the id."""
+        sid, statements = submission_sql(token, course, module, "queued", age_s, **kw)
+        inserter = _Session()
+        try:
+            inserter.run("BEGIN; " + "; ".join(statements) + ";")
+            what = f"lock {sid}"
+            self.session.send(f"SELECT id FROM submissions WHERE id = '{sid}' FOR UPDATE;")
+            ojtest.wait_for(
+                lambda: sql("SELECT trx_state FROM information_schema.INNODB_TRX WHERE "
+                            f"trx_mysql_thread_id = {self.connection_id}") == [["LOCK WAIT"]],
+                timeout=10, what=f"the hold waiting for the lock on {sid}")
+            inserter.run("COMMIT;")
+            got = self.session.answer(what)
+            if [line.strip() for line in got] != [sid]:
+                raise AssertionError(f"the hold did not lock {sid}: {got}")
+        finally:
+            inserter.close()
+        return sid
+
     def finish(self, statements=""):
-        if self.p.poll() is None:
+        if self.session.p.poll() is None:
             try:
                 self.run(statements + "\nCOMMIT;")
             finally:
-                self.p.stdin.close()
-                self.p.wait(timeout=20)
+                self.session.close()
 
     def __enter__(self):
         return self

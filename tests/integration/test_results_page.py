@@ -55,8 +55,7 @@ class ResultsPageTest(unittest.TestCase):
                         "AND status = 'queued';")
 
     def add_queued(self, token, module="M1", age_s=0.0):
-        sid = insert_submission(token, self.course, module, "queued", age_s)
-        self.hold.lock(sid)
+        sid = self.hold.insert_queued(token, self.course, module, age_s)
         self.queued.append(sid)
         return sid
 
@@ -170,9 +169,7 @@ class ResultsPageTest(unittest.TestCase):
         insert_submission(b, c, "M1", "done", 50, verdict="accepted")  # not queued
         insert_submission(b, c, "M1", "running", 45, started_age_s=1)
         self.assertEqual(position(), p0 + 2)
-        sid = insert_submission(other_tokens[0], other_course, "M1", "queued", 60)
-        self.hold.lock(sid)
-        self.queued.append(sid)
+        self.queued.append(self.hold.insert_queued(other_tokens[0], other_course, "M1", 60))
         self.assertEqual(position(), p0 + 3)                # another course's queue too
 
     def test_other_tokens_never_appear(self):
