@@ -66,44 +66,30 @@ Result<UploadTarget> LookupUploadTarget(Database& db, const std::string& token,
   return t;
 }
 
-Result<RecentUploads> CountUploadsSince(Database& db, uint32_t student_id, uint32_t module_id,
-                                        SysTime since) {
-  RecentUploads n;
-  Status s = db.Run("count recent uploads", [&] {
-    auto& st = db.Prepare(
-        "SELECT COUNT(*), MIN(received_at) FROM submissions WHERE student_id = ? AND module_id = ? "
-        "AND "
-        "received_at >= ?");
-    st.setUInt(1, student_id);
-    st.setUInt(2, module_id);
-    st.setString(3, FormatDbTime(since));
-    std::unique_ptr<sql::ResultSet> rs(st.executeQuery());
-    if (rs->next()) {
-      n.count = rs->getUInt(1);
-      if (!rs->isNull(2)) n.oldest = ParseDbTime(std::string(rs->getString(2)));
-    }
-    return Status::Ok();
-  });
-  if (!s.ok()) return s;
-  return n;
-}
-
 namespace {
 
-constexpr const char* kDuplicateQuery =
-    "SELECT id, received_at, late FROM submissions WHERE student_id = ? AND module_id = ? AND "
-    "sha256 = ? AND (status IN ('queued', 'running') OR received_at >= ?) AND received_at < ? "
-    "ORDER BY received_at DESC LIMIT 1";
+// When an upload retries an earlier one (DedupWindow), as a condition on a row of the
+// same student and module. Parameters: sha256, since, request_began.
+constexpr const char* kTwinCondition =
+    "sha256 = ? AND (status IN ('queued', 'running') OR received_at >= ?) AND received_at < ?";
 
-std::optional<ExistingSubmission> QueryDuplicate(Database& db, uint32_t student_id,
-                                                 uint32_t module_id, const std::string& sha256,
-                                                 const DedupWindow& w) {
-  auto& st = db.Prepare(kDuplicateQuery);
+void BindTwinCondition(sql::PreparedStatement& st, int first, const std::string& sha256,
+                       const DedupWindow& w) {
+  st.setString(first, sha256);
+  st.setString(first + 1, FormatDbTime(w.since));
+  st.setString(first + 2, FormatDbTime(w.request_began));
+}
+
+// The newest twin received at twin_at (the rare path: only once a twin was seen).
+std::optional<ExistingSubmission> LoadTwin(Database& db, uint32_t student_id, uint32_t module_id,
+                                           const std::string& sha256, const std::string& twin_at) {
+  auto& st = db.Prepare(
+      "SELECT id, received_at, late FROM submissions WHERE student_id = ? AND module_id = ? "
+      "AND received_at = ? AND sha256 = ? ORDER BY id DESC LIMIT 1");
   st.setUInt(1, student_id);
   st.setUInt(2, module_id);
-  st.setString(3, sha256);
-  st.setString(4, FormatDbTime(w.since));
-  st.setString(5, FormatDbTime(w.request_began));
+  st.setString(3, twin_at);
+  st.setString(4, sha256);
   std::unique_ptr<sql::ResultSet> rs(st.executeQuery());
   if (!rs->next()) return std::nullopt;
   ExistingSubmission e;
@@ -115,21 +101,57 @@ std::optional<ExistingSubmission> QueryDuplicate(Database& db, uint32_t student_
 
 }  // namespace
 
-Result<std::optional<ExistingSubmission>> FindDuplicate(Database& db, uint32_t student_id,
-                                                        uint32_t module_id,
-                                                        const std::string& sha256,
-                                                        const DedupWindow& window) {
-  std::optional<ExistingSubmission> found;
-  Status s = db.Run("find duplicate upload", [&] {
-    found = QueryDuplicate(db, student_id, module_id, sha256, window);
+Result<UploadHistory> LoadUploadHistory(Database& db, uint32_t student_id, uint32_t module_id,
+                                        const std::string& sha256, SysTime rate_since,
+                                        const std::optional<DedupWindow>& dedup) {
+  static const std::string kRecent =
+      "SELECT COUNT(*), MIN(received_at), NULL FROM submissions WHERE student_id = ? AND "
+      "module_id = ? AND received_at >= ?";
+  // One pass over the student's history for the module, index-only on
+  // ix_submissions_history; a subquery would cost its own optimization per upload.
+  static const std::string kRecentAndTwin =
+      "SELECT COUNT(CASE WHEN received_at >= ? THEN 1 END), "
+      "MIN(CASE WHEN received_at >= ? THEN received_at END), "
+      "MAX(CASE WHEN " +
+      std::string(kTwinCondition) +
+      " THEN received_at END) FROM submissions WHERE student_id = ? AND module_id = ?";
+  UploadHistory h;
+  Status s = db.Run("read the token's recent uploads", [&] {
+    h = UploadHistory{};
+    std::string since = FormatDbTime(rate_since);
+    auto& st = db.Prepare(dedup ? kRecentAndTwin : kRecent);
+    if (dedup) {
+      st.setString(1, since);
+      st.setString(2, since);
+      BindTwinCondition(st, 3, sha256, *dedup);
+      st.setUInt(6, student_id);
+      st.setUInt(7, module_id);
+    } else {
+      st.setUInt(1, student_id);
+      st.setUInt(2, module_id);
+      st.setString(3, since);
+    }
+    std::optional<std::string> twin_at;
+    {
+      std::unique_ptr<sql::ResultSet> rs(st.executeQuery());
+      if (rs->next()) {
+        h.recent.count = rs->getUInt(1);
+        if (!rs->isNull(2)) h.recent.oldest = ParseDbTime(std::string(rs->getString(2)));
+        if (!rs->isNull(3)) twin_at = rs->getString(3);
+      }
+    }
+    if (twin_at) h.duplicate = LoadTwin(db, student_id, module_id, sha256, *twin_at);
     return Status::Ok();
   });
   if (!s.ok()) return s;
-  return found;
+  return h;
 }
 
 Result<std::optional<ExistingSubmission>> InsertSubmission(
     Database& db, const NewSubmission& s, const std::optional<DedupWindow>& dedup) {
+  static const std::string kNewestTwin =
+      "SELECT MAX(received_at) FROM submissions WHERE student_id = ? AND module_id = ? AND " +
+      std::string(kTwinCondition);
   std::optional<ExistingSubmission> duplicate;
   Status st = db.Transaction("store submission " + s.id, [&] {
     duplicate.reset();
@@ -137,7 +159,17 @@ Result<std::optional<ExistingSubmission>> InsertSubmission(
     lock.setUInt(1, s.student_id);
     std::unique_ptr<sql::ResultSet> locked(lock.executeQuery());
     if (dedup) {
-      duplicate = QueryDuplicate(db, s.student_id, s.module_id, s.sha256, *dedup);
+      // Read after the lock: a twin that held it while inserting has committed.
+      auto& twin = db.Prepare(kNewestTwin);
+      twin.setUInt(1, s.student_id);
+      twin.setUInt(2, s.module_id);
+      BindTwinCondition(twin, 3, s.sha256, *dedup);
+      std::optional<std::string> twin_at;
+      {
+        std::unique_ptr<sql::ResultSet> rs(twin.executeQuery());
+        if (rs->next() && !rs->isNull(1)) twin_at = rs->getString(1);
+      }
+      if (twin_at) duplicate = LoadTwin(db, s.student_id, s.module_id, s.sha256, *twin_at);
       if (duplicate) return Status::Ok();  // commits nothing but the lock
     }
     if (s.supersede) {

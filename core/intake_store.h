@@ -42,9 +42,6 @@ struct RecentUploads {
   uint32_t count = 0;
   std::optional<SysTime> oldest;
 };
-// Uploads by this student to this module received at or after `since`.
-Result<RecentUploads> CountUploadsSince(Database& db, uint32_t student_id, uint32_t module_id,
-                                        SysTime since);
 
 struct NewSubmission {
   std::string id;
@@ -79,16 +76,24 @@ struct DedupWindow {
   SysTime request_began;
 };
 
-// The earlier submission this upload retries; nullopt if none.
-Result<std::optional<ExistingSubmission>> FindDuplicate(Database& db, uint32_t student_id,
-                                                        uint32_t module_id,
-                                                        const std::string& sha256,
-                                                        const DedupWindow& window);
+// What the upload path reads before storing, in one round trip (so retry detection
+// costs the normal path no extra one): the student's uploads to the module received
+// at or after `rate_since` (token rate) and, when dedup is set, the earlier submission
+// this upload retries.
+struct UploadHistory {
+  RecentUploads recent;
+  std::optional<ExistingSubmission> duplicate;
+};
+Result<UploadHistory> LoadUploadHistory(Database& db, uint32_t student_id, uint32_t module_id,
+                                        const std::string& sha256, SysTime rate_since,
+                                        const std::optional<DedupWindow>& dedup);
 
 // In one transaction: locks the student's row (so one student's uploads are
-// serialized), and, when dedup is set, returns the duplicate (inserting nothing) if
-// FindDuplicate would find one; otherwise inserts the row as queued and, when
-// supersede is set, marks the student's older queued submissions superseded.
+// serialized) and, when dedup is set, returns the earlier submission this upload
+// retries if one committed meanwhile, inserting nothing (the lookup rides on the
+// lock statement: no extra round trip when there is none); otherwise inserts the row
+// as queued and, when supersede is set, marks the student's older queued
+// submissions of the module superseded.
 Result<std::optional<ExistingSubmission>> InsertSubmission(Database& db, const NewSubmission& s,
                                                            const std::optional<DedupWindow>& dedup);
 

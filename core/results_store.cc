@@ -8,39 +8,52 @@
 namespace oj {
 namespace {
 
+// The queue figures, shared by the page and the upload's answer (X-OJ-Queue-Position,
+// X-OJ-ETA-Seconds) so the two agree. Queue positions count queued rows of every
+// token by (received_at, id), a range scan on ix_submissions_queue. The watchdog's
+// canary submissions (submissions.canary) count in no queue figure.
+const std::string kRunningJobs =
+    "(SELECT COUNT(*) FROM submissions r WHERE r.status = 'running' AND r.canary = 0)";
+const std::string kActiveRunners =
+    "(SELECT COUNT(*) FROM runners WHERE state <> 'disabled' AND "
+    "heartbeat_at >= UTC_TIMESTAMP(6) - INTERVAL 60 SECOND)";
+const std::string kAhead =
+    "CASE WHEN s.status = 'queued' THEN (SELECT COUNT(*) FROM submissions q WHERE "
+    "q.status = 'queued' AND q.canary = 0 AND (q.received_at < s.received_at OR "
+    "(q.received_at = s.received_at AND q.id < s.id))) END";
+
 // target: the (student, module) the URL names, if the token is enabled and enrolled
 // in that course; at most one row (token, course code and module code are unique).
 // The outer query lists that student's submissions for the module, newest first; a
-// LEFT JOIN keeps the header row when there are none. Queue positions count queued
-// rows of every token by (received_at, id), a range scan on ix_submissions_queue.
-// The watchdog's canary submissions (submissions.canary) count in no queue figure.
-constexpr char kResultsQuery[] = R"SQL(
-WITH target AS (
-  SELECT st.id AS student_id, m.id AS module_id, c.code AS course_code,
-         c.title AS course_title, m.code AS module_code, m.title AS module_title,
-         m.deadline, m.late_until, m.closed, m.closed_at
-  FROM students st
-  JOIN courses c ON c.id = st.course_id
-  JOIN modules m ON m.course_id = c.id
-  WHERE st.token = ? AND st.enabled = 1 AND c.code = ? AND m.code = ?
-)
-SELECT t.module_id, t.course_code, t.course_title, t.module_code, t.module_title, t.deadline,
-  t.late_until, t.closed, t.closed_at,
-  (SELECT COUNT(*) FROM submissions r WHERE r.status = 'running' AND r.canary = 0) AS running_jobs,
-  (SELECT COUNT(*) FROM runners WHERE state <> 'disabled'
-     AND heartbeat_at >= UTC_TIMESTAMP(6) - INTERVAL 60 SECOND) AS active_runners,
-  s.id, s.received_at, s.size_bytes, s.sha256, s.status, s.late, s.started_at,
-  s.finished_at, s.verdict, s.score, s.max_score, LEFT(s.log, ?) AS log, s.log_truncated,
-  s.on_time_refused_at,
-  CASE WHEN s.status = 'queued' THEN (
-    SELECT COUNT(*) FROM submissions q WHERE q.status = 'queued' AND q.canary = 0
-      AND (q.received_at < s.received_at OR (q.received_at = s.received_at AND q.id < s.id))
-  ) END AS ahead
-FROM target t
-LEFT JOIN submissions s ON s.student_id = t.student_id AND s.module_id = t.module_id
-ORDER BY s.received_at DESC, s.id DESC
-LIMIT ?
-)SQL";
+// LEFT JOIN keeps the header row when there are none.
+const std::string kResultsQuery =
+    "WITH target AS ("
+    "  SELECT st.id AS student_id, m.id AS module_id, c.code AS course_code,"
+    "         c.title AS course_title, m.code AS module_code, m.title AS module_title,"
+    "         m.deadline, m.late_until, m.closed, m.closed_at"
+    "  FROM students st"
+    "  JOIN courses c ON c.id = st.course_id"
+    "  JOIN modules m ON m.course_id = c.id"
+    "  WHERE st.token = ? AND st.enabled = 1 AND c.code = ? AND m.code = ?"
+    ") "
+    "SELECT t.module_id, t.course_code, t.course_title, t.module_code, t.module_title, "
+    "  t.deadline, t.late_until, t.closed, t.closed_at, " +
+    kRunningJobs + " AS running_jobs, " + kActiveRunners +
+    " AS active_runners, "
+    "  s.id, s.received_at, s.size_bytes, s.sha256, s.status, s.late, s.started_at,"
+    "  s.finished_at, s.verdict, s.score, s.max_score, LEFT(s.log, ?) AS log, s.log_truncated,"
+    "  s.on_time_refused_at, " +
+    kAhead +
+    " AS ahead "
+    "FROM target t "
+    "LEFT JOIN submissions s ON s.student_id = t.student_id AND s.module_id = t.module_id "
+    "ORDER BY s.received_at DESC, s.id DESC "
+    "LIMIT ?";
+
+// One submission's place in the queue, for the upload's answer.
+const std::string kQueueQuery = "SELECT " + kAhead + " AS ahead, " + kRunningJobs +
+                                " AS running_jobs, " + kActiveRunners +
+                                " AS active_runners FROM submissions s WHERE s.id = ?";
 
 // Kept out of kResultsQuery on purpose: GROUP_CONCAT and JSON_ARRAYAGG in its subqueries
 // crashed MariaDB 10.11.19 (signal 11 in ha_maria::drop_table, cleaning up a failed
@@ -60,6 +73,17 @@ constexpr char kTestsQuery[] = R"SQL(
 SELECT seq, name, passed, score, max_score, LEFT(message, ?) AS message
 FROM test_results WHERE submission_id = ? ORDER BY seq
 )SQL";
+
+// REQUIRES: inside db.Run.
+std::vector<int64_t> RecentDurations(Database& db, uint32_t module_id, uint32_t jobs) {
+  std::vector<int64_t> out;
+  auto& recent = db.Prepare(kRecentQuery);
+  recent.setUInt(1, module_id);
+  recent.setUInt(2, jobs);
+  std::unique_ptr<sql::ResultSet> rr(recent.executeQuery());
+  while (rr->next()) out.push_back(rr->getInt64("ms"));
+  return out;
+}
 
 std::optional<SysTime> OptTime(sql::ResultSet& rs, const char* col) {
   if (rs.isNull(col)) return std::nullopt;
@@ -137,11 +161,7 @@ Result<ResultsPageData> LoadResults(Database& db, const std::string& token,
       page.submissions.push_back(std::move(sub));
     }
     if (!found) return Status::Ok();
-    auto& recent = db.Prepare(kRecentQuery);
-    recent.setUInt(1, module_id);
-    recent.setUInt(2, limits.recent_jobs);
-    std::unique_ptr<sql::ResultSet> rr(recent.executeQuery());
-    while (rr->next()) page.recent_durations_ms.push_back(rr->getInt64("ms"));
+    page.recent_durations_ms = RecentDurations(db, module_id, limits.recent_jobs);
     auto& tq = db.Prepare(kTestsQuery);
     for (ResultsSubmission& sub : page.submissions) {  // at most max_submissions, by key
       if (sub.status == "queued") continue;            // nothing judged yet
@@ -164,6 +184,25 @@ Result<ResultsPageData> LoadResults(Database& db, const std::string& token,
   if (!s.ok()) return s;
   if (!found) return Status::NotFound("unknown course, module or token");
   return page;
+}
+
+Result<QueueEstimate> LoadQueueEstimate(Database& db, const std::string& submission_id,
+                                        uint32_t module_id, uint32_t recent_jobs) {
+  QueueEstimate q;
+  Status s = db.Run("load the queue estimate for " + submission_id, [&] {
+    q = QueueEstimate{};
+    auto& st = db.Prepare(kQueueQuery);
+    st.setString(1, submission_id);
+    std::unique_ptr<sql::ResultSet> rs(st.executeQuery());
+    if (!rs->next()) return Status::NotFound("submission " + submission_id + " not found");
+    if (!rs->isNull("ahead")) q.queue_ahead = rs->getUInt64("ahead");
+    q.running_jobs = rs->getUInt64("running_jobs");
+    q.active_runners = rs->getUInt64("active_runners");
+    if (q.queue_ahead) q.recent_durations_ms = RecentDurations(db, module_id, recent_jobs);
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return q;
 }
 
 }  // namespace oj

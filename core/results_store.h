@@ -77,6 +77,20 @@ Result<ResultsPageData> LoadResults(Database& db, const std::string& token,
                                     const std::string& course, const std::string& module,
                                     const ResultsLimits& limits = {});
 
+// One submission's wait, as its results page would show it at the same moment: for
+// the upload's answer (X-OJ-Queue-Position, X-OJ-ETA-Seconds) without loading the
+// whole page. queue_ahead is set only while the submission is queued; the recent
+// durations are loaded only then.
+struct QueueEstimate {
+  std::optional<uint64_t> queue_ahead;
+  uint64_t running_jobs = 0;
+  uint64_t active_runners = 0;
+  std::vector<int64_t> recent_durations_ms;
+};
+Result<QueueEstimate> LoadQueueEstimate(Database& db, const std::string& submission_id,
+                                        uint32_t module_id,
+                                        uint32_t recent_jobs = ResultsLimits{}.recent_jobs);
+
 // Cuts s to at most max_bytes without splitting a UTF-8 sequence that was whole.
 // Returns true if anything was cut.
 bool TruncateUtf8(std::string& s, size_t max_bytes);

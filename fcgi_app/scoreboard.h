@@ -33,6 +33,11 @@ struct WorkerSlot {
   std::atomic<uint64_t> upload_length{0};
   std::atomic<int64_t> upload_began_us{0};
   std::atomic<int64_t> upload_ended_us{0};
+  // UploadTwinKey of the upload's (student, module, bytes), published before its
+  // received time is taken and kept until the next upload; 0 = not known yet. Lets a
+  // later identical upload tell whether its twin may still be storing (retry detection
+  // then looks again under the student's lock) without asking the database.
+  std::atomic<uint64_t> upload_twin_key{0};
 };
 
 struct RouteCounters {

@@ -167,21 +167,16 @@ UploadSink* ReadFieldsOnly(const Request& req, const std::string& boundary, Uplo
 // position and wait estimate (computed exactly as the JSON endpoint does), and the
 // results page URL. The line itself never changes.
 Response Acknowledge(AppContext& ctx, const Request& req, const std::string& token,
-                     const std::string& course, const std::string& module, const std::string& id,
+                     const std::string& course, const ModuleRow& module, const std::string& id,
                      SysTime received_at, bool late, uint64_t size, const std::string& sha256) {
   Response r = Received(id, received_at, late);
   uint64_t position = 0;
   std::optional<int64_t> eta;
-  auto page = LoadResults(*ctx.db, token, course, module);
-  if (page.ok()) {
-    for (const ResultsSubmission& s : page->submissions) {
-      if (s.id != id) continue;
-      if (s.status == "queued" && s.queue_ahead) {
-        position = *s.queue_ahead;
-        eta = EstimateWaitSeconds(*s.queue_ahead, page->running_jobs, page->active_runners,
-                                  page->recent_durations_ms);
-      }
-    }
+  auto queue = LoadQueueEstimate(*ctx.db, id, module.id);
+  if (queue.ok() && queue->queue_ahead) {
+    position = *queue->queue_ahead;
+    eta = EstimateWaitSeconds(position, queue->running_jobs, queue->active_runners,
+                              queue->recent_durations_ms);
   }
   r.headers.emplace_back("X-OJ-Queue-Position", std::to_string(position));
   r.headers.emplace_back("X-OJ-ETA-Seconds", eta ? std::to_string(*eta) : "unknown");
@@ -189,12 +184,13 @@ Response Acknowledge(AppContext& ctx, const Request& req, const std::string& tok
       (req.scheme.empty() ? "http" : req.scheme) + "://" +
       (req.host.empty() ? ctx.config->server.listen + ":" + std::to_string(ctx.config->server.port)
                         : req.host);
-  r.headers.emplace_back("X-OJ-Result-URL", base + "/oj/" + course + "/" + module + "/" + token);
+  r.headers.emplace_back("X-OJ-Result-URL",
+                         base + "/oj/" + course + "/" + module.code + "/" + token);
   if (ctx.receipt_keys) {
     ReceiptFields f;
     f.id = id;
     f.course = course;
-    f.module = module;
+    f.module = module.code;
     f.token = token;
     f.size_bytes = size;
     f.sha256 = sha256;
@@ -221,6 +217,25 @@ bool ConcurrentTwinInFlight(const Scoreboard* sb, const WorkerSlot* self, uint64
   return false;
 }
 
+uint64_t UploadTwinKey(uint32_t student_id, uint32_t module_id, const std::string& sha256_hex) {
+  uint64_t bytes = 0;
+  for (size_t i = 0; i < 16 && i < sha256_hex.size(); ++i) {
+    char c = sha256_hex[i];
+    uint64_t v = c >= '0' && c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+    bytes = bytes << 4 | (v & 0xF);
+  }
+  uint64_t who = (static_cast<uint64_t>(student_id) << 32 | module_id) * 0x9E3779B97F4A7C15ull;
+  return (bytes ^ who) | 1;
+}
+
+bool TwinMayBeStoring(const Scoreboard* sb, const WorkerSlot* self, uint64_t twin_key) {
+  for (const WorkerSlot& w : sb->slots) {
+    if (&w == self || w.upload_twin_key.load() != twin_key) continue;
+    if (w.upload_ended_us.load() == 0) return true;
+  }
+  return false;
+}
+
 void RemoveWorkerTempFiles(const std::string& storage_dir, pid_t pid) {
   std::error_code ec;
   std::string prefix = std::to_string(pid) + "-";
@@ -241,6 +256,7 @@ class UploadInFlight {
  public:
   UploadInFlight(WorkerSlot* slot, uint64_t length, SysTime began) : slot_(slot) {
     if (!slot_) return;
+    slot_->upload_twin_key.store(0);  // before ended: never this upload's state with the last key
     slot_->upload_ended_us.store(0);
     slot_->upload_length.store(length);
     slot_->upload_began_us.store(MicrosOf(began));
@@ -337,6 +353,12 @@ Response HandleUpload(AppContext& ctx, const Request& req, UploadOutcome* outcom
 
   auto target = LookupUploadTarget(*ctx.db, token, course, module);
   if (!target.ok()) return busy("database");
+  const std::string digest = sink.Digest();
+  // Published before `now`: an identical upload that begins after this one's received
+  // time (and so may count as its retry) is sure to see it while it is in flight.
+  const uint64_t twin_key =
+      target->module ? UploadTwinKey(target->student_id, target->module->id, digest) : 0;
+  if (ctx.slot && twin_key) ctx.slot->upload_twin_key.store(twin_key);
   SysTime now = std::chrono::system_clock::now();
   TargetDecision decision = DecideTarget(*target, now, sink.size());
   // Late accept: refused during an outage before the deadline, this token's first
@@ -358,32 +380,35 @@ Response HandleUpload(AppContext& ctx, const Request& req, UploadOutcome* outcom
   }
   if (decision.reject) return *decision.reject;
 
-  const std::string digest = sink.Digest();
   std::optional<DedupWindow> dedup;
+  // Without a twin in flight, any twin has committed and the first look finds it: the
+  // look under the student's lock is then skipped. Read before that first look.
+  const bool twin_may_be_storing =
+      !ctx.scoreboard || twin_key == 0 || TwinMayBeStoring(ctx.scoreboard, ctx.slot, twin_key);
   bool batch =
       ctx.scoreboard && ConcurrentTwinInFlight(ctx.scoreboard, ctx.slot, req.content_length,
                                                MicrosOf(began), MicrosOf(now));
   // The watchdog's canary (issue 10) sends the same known-good archive every interval
   // and must never be answered with an earlier ID or rate-limited: it skips both.
   const bool canary = target->canary;
-  if (cfg.upload.dedup_window_s > 0 && !batch && !canary) {
-    dedup = DedupWindow{now - std::chrono::seconds(cfg.upload.dedup_window_s), began};
-    // A retry of what already arrived gets the same answer and costs nothing.
-    auto dup = FindDuplicate(*ctx.db, target->student_id, target->module->id, digest, *dedup);
-    if (!dup.ok()) return busy("database");
-    if (*dup) {
-      outcome->submission_id = (*dup)->id;
-      outcome->duplicate = true;
-      return Acknowledge(ctx, req, token, course, target->module->code, (*dup)->id,
-                         (*dup)->received_at, (*dup)->late, sink.size(), digest);
-    }
-  }
-
   if (!canary) {
+    if (cfg.upload.dedup_window_s > 0 && !batch) {
+      dedup = DedupWindow{now - std::chrono::seconds(cfg.upload.dedup_window_s), began};
+    }
     auto window_start = now - std::chrono::seconds(cfg.upload.token_window_s);
-    auto recent = CountUploadsSince(*ctx.db, target->student_id, target->module->id, window_start);
-    if (!recent.ok()) return busy("database");
-    if (auto limited = DecideTokenRate(*recent, now, cfg.upload)) return *limited;
+    auto history = LoadUploadHistory(*ctx.db, target->student_id, target->module->id, digest,
+                                     window_start, dedup);
+    if (!history.ok()) return busy("database");
+    if (history->duplicate) {
+      // A retry of what already arrived gets the same answer and costs nothing, not
+      // even a place in the token's rate.
+      const ExistingSubmission& dup = *history->duplicate;
+      outcome->submission_id = dup.id;
+      outcome->duplicate = true;
+      return Acknowledge(ctx, req, token, course, *target->module, dup.id, dup.received_at,
+                         dup.late, sink.size(), digest);
+    }
+    if (auto limited = DecideTokenRate(history->recent, now, cfg.upload)) return *limited;
   }
 
   // Durable before acknowledged: file data, then its new name, then the row.
@@ -421,7 +446,7 @@ Response HandleUpload(AppContext& ctx, const Request& req, UploadOutcome* outcom
   if (s.ok()) s = FsyncDir(storage);
   std::optional<ExistingSubmission> raced;
   if (s.ok()) {
-    auto inserted = InsertSubmission(*ctx.db, sub, dedup);
+    auto inserted = InsertSubmission(*ctx.db, sub, twin_may_be_storing ? dedup : std::nullopt);
     if (inserted.ok()) {
       raced = *inserted;
     } else {
@@ -435,7 +460,7 @@ Response HandleUpload(AppContext& ctx, const Request& req, UploadOutcome* outcom
     clear_pending();
     outcome->submission_id = raced->id;
     outcome->duplicate = true;
-    return Acknowledge(ctx, req, token, course, target->module->code, raced->id, raced->received_at,
+    return Acknowledge(ctx, req, token, course, *target->module, raced->id, raced->received_at,
                        raced->late, sub.size_bytes, sub.sha256);
   }
   if (!s.ok()) {
@@ -454,7 +479,7 @@ Response HandleUpload(AppContext& ctx, const Request& req, UploadOutcome* outcom
     ctx.scoreboard->uploads_stored.fetch_add(1, std::memory_order_relaxed);
   }
   NotifyQueue(cfg.paths.run_dir);
-  return Acknowledge(ctx, req, token, course, target->module->code, sub.id, now, sub.late,
+  return Acknowledge(ctx, req, token, course, *target->module, sub.id, now, sub.late,
                      sub.size_bytes, sub.sha256);
 }
 

@@ -29,6 +29,14 @@ std::string StorageKeyFor(const std::string& submission_id);
 bool ConcurrentTwinInFlight(const Scoreboard* sb, const WorkerSlot* self, uint64_t length,
                             int64_t began_us, int64_t now_us);
 
+// Identifies (student, module, sha256 hex) in the scoreboard; never 0. Equal keys may
+// (rarely) collide: that only costs one more lookup.
+uint64_t UploadTwinKey(uint32_t student_id, uint32_t module_id, const std::string& sha256_hex);
+
+// True if another worker is handling an upload with this twin key (still in flight):
+// it may commit an identical submission after this upload's first look for one.
+bool TwinMayBeStoring(const Scoreboard* sb, const WorkerSlot* self, uint64_t twin_key);
+
 // Removes part files left in <storage_dir>/tmp by the worker with this pid.
 void RemoveWorkerTempFiles(const std::string& storage_dir, pid_t pid);
 

@@ -19,9 +19,9 @@ time. nginx's per-IP upload limit is raised for the run (it would answer 429 oth
 The stack's judge runners are held for the run (their supervisors stopped, the runners
 asked to exit, as tests/integration/ojtest.paused_runners does) so judging the uploads does
 not compete with storing them; they are resumed on exit. After each round its uploads are
-marked cancelled (SQL as the stack's root over its private socket, as the tests do), so
-every round starts with the same queue: queue positions are counted per upload, and a
-queue growing by 200 a round would make later rounds slower whatever the mode.
+deleted, rows and files (SQL as the stack's root over its private socket, as the tests
+do), so every round starts from the same state: a queue and token histories growing by
+200 uploads a round would make later rounds slower whatever the mode.
 Reported: per mode the median round wall time and per-upload p50/p99; the ratio ON/OFF of
 the median wall times, and the median of the per-round ON/OFF ratios (each round runs both
 modes back to back, so that figure is the least sensitive to drift on a shared machine).
@@ -117,12 +117,24 @@ class Stack:
             time.sleep(0.05)
         raise SystemExit("the pool did not replace its workers within 60 s")
 
-    def cancel_queued(self, course):
-        subprocess.run(["mariadb", "--no-defaults", "--socket", os.path.join(self.var, "run/mysqld.sock"),
-                        "-uroot", "oj", "-e",
-                        "UPDATE submissions s JOIN modules m ON m.id = s.module_id JOIN courses c ON "
-                        f"c.id = m.course_id SET s.status = 'cancelled' WHERE c.code = '{course}' AND "
-                        "s.status = 'queued'"], check=True)
+    def sql(self, query):
+        return subprocess.run(["mariadb", "--no-defaults", "--socket", os.path.join(self.var, "run/mysqld.sock"),
+                               "-uroot", "-N", "-B", "oj", "-e", query],
+                              check=True, capture_output=True, text=True).stdout
+
+    def forget_uploads(self, course):
+        """Deletes the course's submissions and their stored files, so every round starts
+        from the same state: a token's history and the queue would otherwise grow by a
+        round's uploads each round, whatever the mode."""
+        where = (f"module_id IN (SELECT m.id FROM modules m JOIN courses c ON c.id = m.course_id "
+                 f"WHERE c.code = '{course}')")
+        storage = self.base.get("paths", {}).get("storage_dir", os.path.join(self.var, "storage"))
+        for key in self.sql(f"SELECT storage_key FROM submissions WHERE {where}").split():
+            try:
+                os.unlink(os.path.join(storage, key))
+            except FileNotFoundError:
+                pass
+        self.sql(f"DELETE FROM submissions WHERE {where}")
 
     def pause_runners(self):
         run = os.path.join(self.var, "run")
@@ -238,7 +250,7 @@ def main():
                 st.reload_pool()
                 run_round(st.port, bodies(16), a.concurrency)  # warm-up: fresh workers connect
                 wall, lat = run_round(st.port, bodies(a.uploads), a.concurrency)
-                st.cancel_queued(course)
+                st.forget_uploads(course)
                 results[mode].append(wall)
                 lats[mode].extend(lat)
                 print(f"round {r + 1} {mode:3}: {wall:.3f} s for {a.uploads} uploads "

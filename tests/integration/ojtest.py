@@ -8,9 +8,11 @@ instead of assuming an empty database.
 import http.client
 import json
 import os
+import queue
 import secrets
 import subprocess
 import sys
+import threading
 import time
 import unittest
 import urllib.parse
@@ -58,6 +60,53 @@ def sql(query):
     if r.returncode != 0:
         raise AssertionError(f"sql failed: {query}: {r.stderr}")
     return [line.split("\t") for line in r.stdout.splitlines()]
+
+
+class SqlSession:
+    """One mariadb client session (the stack's root over its private socket), fed statements
+    on stdin: for tests that hold a transaction open across other clients' requests."""
+
+    def __init__(self):
+        self.p = subprocess.Popen(
+            ["mariadb", "--no-defaults", "--unbuffered", "--socket",
+             os.path.join(VAR, "run/mysqld.sock"), "-uroot", "-N", "-B", "oj"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            bufsize=1)
+        self.lines = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        with self.p.stdout:
+            for line in self.p.stdout:
+                self.lines.put(line)
+        self.lines.put(None)
+
+    def send(self, statements):
+        """Sends statements without waiting for them; answer() collects the output."""
+        self.p.stdin.write(statements + "\nSELECT '__oj_done__';\n")
+        self.p.stdin.flush()
+
+    def answer(self, what, timeout=20):
+        lines = []
+        while True:
+            try:
+                line = self.lines.get(timeout=timeout)
+            except queue.Empty:
+                raise AssertionError(f"mariadb did not answer: {what}") from None
+            if line is None:
+                raise AssertionError(f"mariadb exited: {what}: {''.join(lines)}")
+            if line.strip() == "__oj_done__":
+                return lines
+            lines.append(line)
+
+    def run(self, statements, timeout=20):
+        self.send(statements)
+        return self.answer(statements, timeout)
+
+    def close(self):
+        if self.p.poll() is None:
+            self.p.stdin.close()
+            self.p.wait(timeout=20)
 
 
 def make_course(modules=("M1",), students=2, deadline="now+30d", opens="now-1d", extra=()):

@@ -1,11 +1,6 @@
 """Helpers for the results-page tests (test_results_*.py): submission rows written
 straight into the database, as the judge runner would leave them, and a hold that
 keeps a judge runner from claiming the test's queued rows."""
-import os
-import queue
-import subprocess
-import threading
-
 import ojtest
 from ojtest import sql
 
@@ -61,52 +56,6 @@ def insert_submission(token, course, module, status, age_s=0.0, **kw):
     return sid
 
 
-class _Session:
-    """One mariadb client session over the stack's socket, fed statements on stdin."""
-
-    def __init__(self):
-        self.p = subprocess.Popen(
-            ["mariadb", "--no-defaults", "--unbuffered", "--socket",
-             os.path.join(ojtest.VAR, "run/mysqld.sock"), "-uroot", "-N", "-B", "oj"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            bufsize=1)
-        self.lines = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        with self.p.stdout:
-            for line in self.p.stdout:
-                self.lines.put(line)
-        self.lines.put(None)
-
-    def send(self, statements):
-        """Sends statements without waiting for them; answer() collects the output."""
-        self.p.stdin.write(statements + "\nSELECT '__oj_done__';\n")
-        self.p.stdin.flush()
-
-    def answer(self, what, timeout=20):
-        lines = []
-        while True:
-            try:
-                line = self.lines.get(timeout=timeout)
-            except queue.Empty:
-                raise AssertionError(f"mariadb did not answer: {what}") from None
-            if line is None:
-                raise AssertionError(f"mariadb exited: {what}: {''.join(lines)}")
-            if line.strip() == "__oj_done__":
-                return lines
-            lines.append(line)
-
-    def run(self, statements, timeout=20):
-        self.send(statements)
-        return self.answer(statements, timeout)
-
-    def close(self):
-        if self.p.poll() is None:
-            self.p.stdin.close()
-            self.p.wait(timeout=20)
-
-
 class QueueHold:
     """Holds row locks on queued submissions in an open transaction, so a judge
     runner's claim (FOR UPDATE SKIP LOCKED) passes them by while the page still reads
@@ -114,7 +63,7 @@ class QueueHold:
     commits, releasing the locks."""
 
     def __init__(self):
-        self.session = _Session()
+        self.session = ojtest.SqlSession()
         self.connection_id = self.session.run("SELECT CONNECTION_ID();")[0].strip()
         self.run("SET SESSION innodb_lock_wait_timeout = 10; BEGIN;")
 
@@ -133,7 +82,7 @@ class QueueHold:
         and InnoDB hands the lock over at the commit, before any other reader can take
         it. Returns the id."""
         sid, statements = submission_sql(token, course, module, "queued", age_s, **kw)
-        inserter = _Session()
+        inserter = ojtest.SqlSession()
         try:
             inserter.run("BEGIN; " + "; ".join(statements) + ";")
             what = f"lock {sid}"

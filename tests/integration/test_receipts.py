@@ -1,9 +1,11 @@
 """Issue 10, items 1-3: signed receipts, idempotent retry, queue position and ETA at submit time."""
 import json
+import hashlib
 import os
 import signal
 import subprocess
 import tempfile
+import threading
 import unittest
 
 import ojtest
@@ -31,7 +33,7 @@ def runner_pids():
 class ReceiptTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.course, cls.tokens = ojtest.make_course(modules=("R",), students=4)
+        cls.course, cls.tokens = ojtest.make_course(modules=("R",), students=5)
         cls.tmp = tempfile.mkdtemp()
         cls.file = ojtest.write_random(os.path.join(cls.tmp, "a.tar.bz2"), 300_000)
         cls.other = ojtest.write_random(os.path.join(cls.tmp, "b.tar.bz2"), 300_000)
@@ -86,6 +88,64 @@ class ReceiptTest(unittest.TestCase):
         code, body, _ = ojtest.upload(self.other, token, self.course, "R")
         self.assertEqual(code, 200)
         self.assertNotEqual(body.split()[3], sid)
+
+    def test_twin_committed_while_storing_is_answered_with_it(self):
+        """The look under the student's lock: upload B carries the bytes of upload A,
+        which finished arriving before B began but commits only after B's first look for
+        a twin (found none). B must answer with A's line and leave no row or file of
+        its own. B differs from A in length (another file name), as a different client
+        would, so the two are not a parallel batch."""
+        token = self.tokens[4]
+        with open(self.file, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+
+        def stored_copies():
+            n = 0
+            for d, _, files in os.walk(os.path.join(VAR, "storage")):
+                for name in files:
+                    path = os.path.join(d, name)
+                    if os.path.getsize(path) == 300_000:
+                        with open(path, "rb") as f:
+                            n += hashlib.sha256(f.read()).hexdigest() == digest
+            return n
+
+        def lock_waits():
+            return int(ojtest.sql("SELECT COUNT(*) FROM information_schema.INNODB_TRX "
+                                  "WHERE trx_state = 'LOCK WAIT'")[0][0])
+
+        copies = stored_copies()
+        answers = {}
+
+        def upload(name, filename):
+            answers[name] = ojtest.curl("-F", f"token={token}", "-F", f"course={self.course}",
+                                        "-F", "module=R", "-F", f"file=@{self.file};filename={filename}",
+                                        f"{URL}/upload")
+
+        holder = ojtest.SqlSession()
+        threads = []
+        try:
+            # Holding the student's row lock parks each upload right before its insert,
+            # after its first look for a twin.
+            holder.run(f"BEGIN; SELECT id FROM students WHERE token = '{token}' FOR UPDATE;")
+            threads.append(threading.Thread(target=upload, args=("a", "a.tar.bz2")))
+            threads[-1].start()
+            ojtest.wait_for(lambda: lock_waits() == 1, timeout=30, what="upload A parked")
+            threads.append(threading.Thread(target=upload, args=("b", "retry-of-a.tar.bz2")))
+            threads[-1].start()
+            ojtest.wait_for(lambda: lock_waits() == 2, timeout=30, what="upload B parked")
+            holder.run("COMMIT;")
+            for t in threads:
+                t.join(timeout=60)
+        finally:
+            holder.close()
+        self.assertFalse(any(t.is_alive() for t in threads), "an upload did not finish")
+        (code_a, line_a, _), (code_b, line_b, _) = answers["a"], answers["b"]
+        self.assertEqual((code_a, code_b), (200, 200), (line_a, line_b))
+        self.assertEqual(line_b, line_a)
+        rows = ojtest.sql("SELECT s.id FROM submissions s JOIN students t ON t.id = s.student_id "
+                          f"WHERE t.token = '{token}'")
+        self.assertEqual(rows, [[line_a.split()[3]]])
+        self.assertEqual(stored_copies(), copies + 1)  # A's file only: B's was removed
 
     def test_concurrent_identical_batch_is_stored_not_deduplicated(self):
         """The old operators' load test sends the same file in parallel and expects
