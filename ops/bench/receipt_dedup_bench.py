@@ -2,7 +2,8 @@
 """Upload wall time with receipts + duplicate detection ON vs OFF (issue 10, target: within 2%).
 
   ops/bench/receipt_dedup_bench.py [--var VAR_DIR] [--rounds 10] [--uploads 200] [--concurrency 4]
-                                   [--size 65536] [--only receipts|dedup]
+                                   [--size 65536] [--only receipts|dedup|nothing]
+                                   [--statements]
 
 Needs a running stack that the benchmark may reconfigure: use a private one
 (`ops/oj up --var /tmp/bench-var --free-ports`). It rewrites VAR/oj.toml, re-renders and
@@ -28,6 +29,7 @@ modes back to back, so that figure is the least sensitive to drift on a shared m
 """
 import argparse
 import http.client
+import math
 import os
 import re
 import secrets
@@ -216,6 +218,65 @@ def run_round(port, bodies, concurrency):
     return wall, lat
 
 
+def median_ci95(xs):
+    """A distribution-free 95% confidence interval for the median of xs: the order
+    statistics x(k) and x(n+1-k) with k the largest rank such that a Binomial(n, 1/2)
+    falls below k with probability at most 2.5% (the interval then holds the median with at
+    least 95%). Needs no assumption about how rounds scatter, which on a shared machine is
+    anything but normal."""
+    xs = sorted(xs)
+    n = len(xs)
+    cdf, k = 0.0, 0
+    for i in range(n + 1):
+        p = math.comb(n, i) / 2 ** n
+        if cdf + p > 0.025:
+            break
+        cdf += p
+        k = i + 1
+    if k == 0:  # too few rounds for a 95% interval
+        return xs[0], xs[-1]
+    return xs[k - 1], xs[n - k]
+
+
+def read_slow_log(path):
+    """Query_time of each statement the app's own account ran, from a MariaDB slow log
+    written with long_query_time = 0: {statement shape: [seconds]}."""
+    shapes = {}
+    try:
+        text = open(path, errors="replace").read()
+    except FileNotFoundError:
+        return shapes
+    for entry in re.split(r"\n(?=# Time:|# User@Host)", text):
+        user = re.search(r"# User@Host: (\S+)\[", entry)
+        took = re.search(r"# Query_time: ([\d.]+)", entry)
+        if not user or not took or user.group(1) == "root":
+            continue
+        stmt = " ".join(l for l in entry.splitlines()
+                        if l and not l.startswith(("#", "SET timestamp", "use ")))
+        shape = re.sub(r"\b\d+(\.\d+)?\b", "N", re.sub(r"'[^']*'", "?", stmt))[:80]
+        shapes.setdefault(shape, []).append(float(took.group(1)))
+    return shapes
+
+
+def report_statements(logs, uploads):
+    """Database time per upload per mode and the statements whose time differs."""
+    per_mode = {}
+    for mode in ("on", "off"):
+        merged = {}
+        for path in logs[mode]:
+            for shape, ts in read_slow_log(path).items():
+                merged.setdefault(shape, []).extend(ts)
+        per_mode[mode] = merged
+    total = {m: sum(sum(ts) for ts in per_mode[m].values()) / (uploads * len(logs[m])) for m in per_mode}
+    print(f"database time per upload: ON {total['on'] * 1e3:.3f} ms, OFF {total['off'] * 1e3:.3f} ms, "
+          f"difference {(total['on'] - total['off']) * 1e3:+.3f} ms")
+    for shape in sorted(set(per_mode["on"]) | set(per_mode["off"])):
+        on, off = per_mode["on"].get(shape, []), per_mode["off"].get(shape, [])
+        if len(on) != len(off):
+            print(f"  ON {len(on):5d} x {statistics.median(on) * 1e3 if on else 0:.3f} ms | "
+                  f"OFF {len(off):5d} x {statistics.median(off) * 1e3 if off else 0:.3f} ms | {shape}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--var", default=os.path.join(ROOT, "var"))
@@ -223,8 +284,14 @@ def main():
     ap.add_argument("--uploads", type=int, default=200, help="uploads per round")
     ap.add_argument("--concurrency", type=int, default=4)
     ap.add_argument("--size", type=int, default=65536, help="bytes per upload (+ its index)")
-    ap.add_argument("--only", choices=("receipts", "dedup"),
-                    help="attribution: ON turns on only this one (the other stays off)")
+    ap.add_argument("--only", choices=("receipts", "dedup", "nothing"),
+                    help="attribution: ON turns on only this one (the other stays off); "
+                         "'nothing' is the A/A calibration (both modes off): what the harness "
+                         "alone makes of two identical modes")
+    ap.add_argument("--statements", action="store_true",
+                    help="also log every statement (MariaDB slow log, long_query_time = 0) and "
+                         "report the database time per upload in each mode, and the statements "
+                         "that differ")
     a = ap.parse_args()
 
     st = Stack(a.var)
@@ -242,14 +309,27 @@ def main():
 
         results = {"on": [], "off": []}
         lats = {"on": [], "off": []}
+        slow_logs = {"on": [], "off": []}
+        # A session takes long_query_time and the slow log switch when it connects, so both
+        # are set before the pool reloads; between timed rounds the log goes to a scratch file.
+        scratch_log = os.path.join(st.var, "log", "bench-statements-scratch.log")
+        if a.statements:
+            st.sql(f"SET GLOBAL slow_query_log_file = '{scratch_log}'; SET GLOBAL long_query_time = 0; "
+                   "SET GLOBAL slow_query_log = 1")
         for r in range(a.rounds):
             order = ("on", "off") if r % 2 == 0 else ("off", "on")
             for mode in order:
                 on = mode == "on"
-                st.write(on and a.only != "dedup", 600 if on and a.only != "receipts" else 0)
+                st.write(on and a.only in (None, "receipts"), 600 if on and a.only in (None, "dedup") else 0)
                 st.reload_pool()
                 run_round(st.port, bodies(16), a.concurrency)  # warm-up: fresh workers connect
+                if a.statements:
+                    log = os.path.join(st.var, "log", f"bench-statements-{mode}-{r}.log")
+                    slow_logs[mode].append(log)
+                    st.sql(f"SET GLOBAL slow_query_log_file = '{log}'")
                 wall, lat = run_round(st.port, bodies(a.uploads), a.concurrency)
+                if a.statements:
+                    st.sql(f"SET GLOBAL slow_query_log_file = '{scratch_log}'")
                 st.forget_uploads(course)
                 results[mode].append(wall)
                 lats[mode].extend(lat)
@@ -264,11 +344,21 @@ def main():
                   f"{summary[mode][1]:.1f} ms p99 {summary[mode][2]:.1f} ms")
         ratio = summary["on"][0] / summary["off"][0]
         pairs = [on / off for on, off in zip(results["on"], results["off"])]
-        what = {None: "receipts+dedup", "receipts": "receipts only", "dedup": "dedup only"}[a.only]
+        what = {None: "receipts+dedup", "receipts": "receipts only", "dedup": "dedup only",
+                "nothing": "A/A (nothing on)"}[a.only]
+        lo, hi = median_ci95(pairs)
         print(f"{what} ON vs OFF: {ratio:.3f}x wall (medians of {a.rounds} rounds each); "
-              f"median per-round ratio {statistics.median(pairs):.3f} (range {min(pairs):.3f}-"
-              f"{max(pairs):.3f}); {a.uploads} x {a.size // 1024} KiB uploads, concurrency {a.concurrency}")
+              f"median per-round ratio {statistics.median(pairs):.3f} (95% CI {lo:.3f}-{hi:.3f}, "
+              f"range {min(pairs):.3f}-{max(pairs):.3f}); {a.uploads} x {a.size // 1024} KiB uploads, "
+              f"concurrency {a.concurrency}")
+        if a.statements:
+            report_statements(slow_logs, a.uploads)
+            for path in slow_logs["on"] + slow_logs["off"] + [scratch_log]:
+                if not os.environ.get("OJ_BENCH_KEEP_LOGS"):
+                    os.unlink(path)
     finally:
+        if a.statements:
+            st.sql("SET GLOBAL slow_query_log = 0; SET GLOBAL long_query_time = 10")
         st.restore()
 
 

@@ -17,11 +17,8 @@ canaries with a 3 s interval and an 8 s judge target (`ojctl canary set --interv
 import json
 import os
 import re
-import shutil
 import signal
-import tempfile
 import time
-import unittest
 
 import ojtest
 import runner_util as ru
@@ -71,20 +68,12 @@ def canary_rows(course, module=None):
         f"WHERE {where} AND st.canary = 1 ORDER BY s.received_at")
 
 
-class CanaryTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="oj-canary-")
-        cls.wd = cls.receiver = cls.paused = None
-        cls.course = None
-        try:
-            cls.setUpWatchdog()
-        except BaseException:
-            cls.tearDownClass()
-            raise
+class CanaryTest(wdhelp.WatchdogTestCase):
+    TMP_PREFIX = "oj-canary-"
+    paused = course = None
 
     @classmethod
-    def setUpWatchdog(cls):
+    def set_up_class(cls):
         cls.paused = paused_stack_watchdog().__enter__()
         cls.course, cls.tokens = ojtest.make_course(modules=("C1", "C2"), students=2,
                                                     extra=("--judge-dir", "ICS2024/Lab1"))
@@ -104,26 +93,18 @@ class CanaryTest(unittest.TestCase):
         }
         cls.config = wdhelp.write_config(ojtest.CONFIG, os.path.join(cls.tmp, "wd.toml"), overrides)
         cls.t_start = time.time()
-        cls.wd = wdhelp.WatchdogProcess(ojtest.BIN, cls.config, os.path.join(cls.tmp, "watchdog.log"),
-                                        os.path.join(ojtest.VAR, "run/watchdog.status.json"))
+        cls.start_watchdog(ojtest.BIN, cls.config, os.path.join(ojtest.VAR, "run/watchdog.status.json"),
+                           cycles=0)
         ojtest.wait_for(lambda: cls.check in ((cls.wd.status() or {}).get("checks") or {}),
                         timeout=30, what=f"the watchdog to report {cls.check}")
 
     @classmethod
-    def tearDownClass(cls):
+    def tear_down_class(cls):
         if cls.course:
             for m in ("C1", "C2"):
                 ojtest.ojctl("canary", "remove", cls.course, m, check=False)
-        if cls.wd:
-            cls.wd.stop()
-        if cls.receiver:
-            cls.receiver.close()
         if cls.paused:
             cls.paused.__exit__(None, None, None)
-        if os.environ.get("OJ_TEST_VERBOSE"):
-            with open(os.path.join(cls.tmp, "watchdog.log"), errors="replace") as f:
-                print(f.read())
-        shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def check_state(self, check):
         st = ((self.wd.status() or {}).get("checks") or {}).get(check) or {}

@@ -26,11 +26,8 @@ few seconds after recovery, so the refused token's next upload lands after it.
 """
 import json
 import os
-import shutil
 import subprocess
-import tempfile
 import time
-import unittest
 from datetime import datetime
 
 import ojtest
@@ -51,26 +48,8 @@ def minutes_touched(a, b):
     return int(b // 60) - int(a // 60) + 1 if b >= a else 0
 
 
-class OutageLedgerTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="oj-outage-")
-        cls.stack = cls.wd = cls.receiver = None
-        try:
-            cls.setUpStackAndOutage()
-        except BaseException:
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        if cls.wd:
-            cls.wd.stop()
-        if cls.receiver:
-            cls.receiver.close()
-        if cls.stack:
-            cls.stack.down()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+class OutageLedgerTest(wdhelp.WatchdogTestCase):
+    TMP_PREFIX = "oj-outage-"
 
     @classmethod
     def ctl(cls, *args, check=True, config=None):
@@ -98,7 +77,7 @@ class OutageLedgerTest(unittest.TestCase):
             return 0
 
     @classmethod
-    def setUpStackAndOutage(cls):
+    def set_up_class(cls):
         cls.stack = wdhelp.PrivateStack(os.path.join(cls.tmp, "var"))
         cls.stack.up()
         # The stack's own watchdog would decide grace with its own settings; the runner
@@ -128,10 +107,8 @@ class OutageLedgerTest(unittest.TestCase):
                          "delivery_timeout_ms": 2000},
             "grace": {"settle_s": SETTLE_S},
         })
-        cls.wd = wdhelp.WatchdogProcess(cls.stack.bin, config, os.path.join(cls.tmp, "wd.log"),
-                                        os.path.join(cls.stack.var, "run/watchdog.status.json"))
-        ojtest.wait_for(lambda: (cls.wd.status() or {}).get("cycle", 0) >= 3, timeout=30,
-                        what="three watchdog cycles")
+        cls.start_watchdog(cls.stack.bin, config,
+                           os.path.join(cls.stack.var, "run/watchdog.status.json"))
 
         # The outage, measured from outside. OJ_OUTAGE_STRADDLE=1 starts it 10 s before a
         # minute ends, so it costs two minutes (to exercise the merge across minutes).

@@ -9,11 +9,8 @@ watchdog under test has its own config (interval 1 s, event_quiet_s 4) and posts
 webhook receiver on 127.0.0.1.
 """
 import os
-import shutil
 import signal
-import tempfile
 import time
-import unittest
 
 import ojtest
 import wdhelp
@@ -22,45 +19,25 @@ FIRE_WITHIN_S = 15
 QUIET_S = 4
 
 
-class WatchdogEventsTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="oj-wdev-")
-        cls.stack = cls.wd = cls.receiver = None
-        try:
-            cls.stack = wdhelp.PrivateStack(os.path.join(cls.tmp, "var"))
-            cls.stack.up()
-            cls.stack.stop_component("watchdog")  # ours writes the same status file
-            cls.receiver = wdhelp.Receiver()
-            cls.config = wdhelp.write_config(cls.stack.config, os.path.join(cls.tmp, "wd.toml"), {
-                "watchdog": {
-                    "interval_s": 1, "for_s": 2, "repeat_s": 3600, "event_quiet_s": QUIET_S,
-                    "probe_timeout_ms": 1500, "webhook_url": cls.receiver.url,
-                    "webhook_template": wdhelp.TEMPLATE, "delivery_timeout_ms": 2000,
-                },
-            })
-            cls.wd = wdhelp.WatchdogProcess(cls.stack.bin, cls.config,
-                                            os.path.join(cls.tmp, "watchdog.log"),
-                                            os.path.join(cls.stack.var, "run/watchdog.status.json"))
-            ojtest.wait_for(lambda: (cls.wd.status() or {}).get("cycle", 0) >= 3, timeout=30,
-                            what="three watchdog cycles")
-            cls.wait_runner_row()
-        except BaseException:
-            cls.tearDownClass()
-            raise
+class WatchdogEventsTest(wdhelp.WatchdogTestCase):
+    TMP_PREFIX = "oj-wdev-"
 
     @classmethod
-    def tearDownClass(cls):
-        if cls.wd:
-            cls.wd.stop()
-        if cls.receiver:
-            cls.receiver.close()
-        if cls.stack:
-            cls.stack.down()
-        if os.environ.get("OJ_TEST_VERBOSE"):
-            with open(os.path.join(cls.tmp, "watchdog.log"), errors="replace") as f:
-                print(f.read())
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+    def set_up_class(cls):
+        cls.stack = wdhelp.PrivateStack(os.path.join(cls.tmp, "var"))
+        cls.stack.up()
+        cls.stack.stop_component("watchdog")  # ours writes the same status file
+        cls.receiver = wdhelp.Receiver()
+        cls.config = wdhelp.write_config(cls.stack.config, os.path.join(cls.tmp, "wd.toml"), {
+            "watchdog": {
+                "interval_s": 1, "for_s": 2, "repeat_s": 3600, "event_quiet_s": QUIET_S,
+                "probe_timeout_ms": 1500, "webhook_url": cls.receiver.url,
+                "webhook_template": wdhelp.TEMPLATE, "delivery_timeout_ms": 2000,
+            },
+        })
+        cls.start_watchdog(cls.stack.bin, cls.config,
+                           os.path.join(cls.stack.var, "run/watchdog.status.json"))
+        cls.wait_runner_row()
 
     @classmethod
     def wait_runner_row(cls):

@@ -7,12 +7,9 @@ watchdog under test has its own config (interval 1 s, for 2 s) and posts to a we
 receiver this test runs on 127.0.0.1.
 """
 import os
-import shutil
 import signal
 import subprocess
-import tempfile
 import time
-import unittest
 
 import ojtest
 import wdhelp
@@ -20,20 +17,11 @@ import wdhelp
 FIRE_WITHIN_S = 15
 
 
-class WatchdogFaultsTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="oj-wd-")
-        cls.stack = cls.wd = cls.receiver = None
-        cls.mounted = False
-        try:
-            cls.setUpStack()
-        except BaseException:
-            cls.tearDownClass()
-            raise
+class WatchdogFaultsTest(wdhelp.WatchdogTestCase):
+    mounted = False
 
     @classmethod
-    def setUpStack(cls):
+    def set_up_class(cls):
         cls.stack = wdhelp.PrivateStack(os.path.join(cls.tmp, "var"))
         cls.stack.up()
         # The stack's own watchdog and runner would interfere: the runner would claim the
@@ -69,31 +57,18 @@ class WatchdogFaultsTest(unittest.TestCase):
         }
         cls.config = wdhelp.write_config(cls.stack.config, os.path.join(cls.tmp, "wd.toml"),
                                          cls.overrides)
-        cls.wd = wdhelp.WatchdogProcess(cls.stack.bin, cls.config,
-                                        os.path.join(cls.tmp, "watchdog.log"),
-                                        os.path.join(cls.stack.var, "run/watchdog.status.json"))
         # Wait until the watchdog has seen a healthy stack for a while.
-        ojtest.wait_for(lambda: (cls.wd.status() or {}).get("cycle", 0) >= 3, timeout=30,
-                        what="three watchdog cycles")
+        cls.start_watchdog(cls.stack.bin, cls.config,
+                           os.path.join(cls.stack.var, "run/watchdog.status.json"))
         st = cls.wd.status()["checks"]
         # Event checks (oom_kills is host-wide: other tests' memory hogs) may fire any time.
         bad = {k: v["detail"] for k, v in st.items() if v["state"] != "ok" and v.get("kind") != "event"}
         assert not bad, f"checks not ok before any fault: {bad}"
 
     @classmethod
-    def tearDownClass(cls):
-        if cls.wd:
-            cls.wd.stop()
-        if cls.receiver:
-            cls.receiver.close()
-        if cls.stack:
-            cls.stack.down()
+    def tear_down_class(cls):
         if cls.mounted:
             subprocess.run(["umount", "-l", cls.small])
-        if os.environ.get("OJ_TEST_VERBOSE"):
-            with open(os.path.join(cls.tmp, "watchdog.log"), errors="replace") as f:
-                print(f.read())
-        shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def fire_and_resolve(self, check, inject, recover, fire_within=FIRE_WITHIN_S):
         t0 = time.time()

@@ -3,11 +3,14 @@ a private stack, and a watchdog process under test."""
 import http.client
 import json
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 import tomllib
+import unittest
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 try:
@@ -268,3 +271,58 @@ def write_pressure(dir_, resource, some, full=0.0):
         if resource != "cpu":
             f.write(f"full avg10={full:.2f} avg60=0.00 avg300=0.00 total=0\n")
     os.replace(path + ".tmp", path)
+
+
+class WatchdogTestCase(unittest.TestCase):
+    """Base of the test classes that run a watchdog of their own: a temporary directory
+    (cls.tmp) and whichever of a private stack (cls.stack), a webhook receiver
+    (cls.receiver) and a watchdog process (cls.wd) the subclass's set_up_class creates.
+    tearDownClass stops them, also after a set_up_class that failed halfway, then runs the
+    subclass's tear_down_class and removes the directory. OJ_TEST_VERBOSE=1 prints the
+    watchdog's log."""
+    TMP_PREFIX = "oj-wd-"
+    stack = wd = receiver = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix=cls.TMP_PREFIX)
+        cls.stack = cls.wd = cls.receiver = None
+        try:
+            cls.set_up_class()
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def set_up_class(cls):
+        raise NotImplementedError
+
+    @classmethod
+    def tear_down_class(cls):
+        """What the subclass set up besides the stack, the receiver and the watchdog."""
+
+    @classmethod
+    def start_watchdog(cls, bin_dir, config, status_path, cycles=3):
+        """Starts cls.wd (log in cls.tmp/watchdog.log) and waits for `cycles` cycles."""
+        cls.wd = WatchdogProcess(bin_dir, config, os.path.join(cls.tmp, "watchdog.log"), status_path)
+        if cycles:
+            ojtest.wait_for(lambda: (cls.wd.status() or {}).get("cycle", 0) >= cycles, timeout=30,
+                            what=f"{cycles} watchdog cycles")
+        return cls.wd
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            if cls.wd:
+                cls.wd.stop()
+            if cls.receiver:
+                cls.receiver.close()
+            if cls.stack:
+                cls.stack.down()
+            cls.tear_down_class()
+        finally:
+            log = os.path.join(cls.tmp, "watchdog.log")
+            if os.environ.get("OJ_TEST_VERBOSE") and os.path.exists(log):
+                with open(log, errors="replace") as f:
+                    print(f.read())
+            shutil.rmtree(cls.tmp, ignore_errors=True)
