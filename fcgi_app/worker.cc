@@ -95,9 +95,18 @@ int RunWorker(const Config& cfg, int listen_fd, Scoreboard* sb, int slot_index) 
   FCGX_Init();
   FCGX_Request fr;
   FCGX_InitRequest(&fr, listen_fd, 0);
+  // SIGTERM must interrupt accept() (no SA_RESTART), but not a request: a read of the
+  // body or from the database cut short would answer a valid upload with 400 or 503
+  // (seen when the master was killed mid-upload). So stop signals wait while a request
+  // is handled and are taken when it is answered.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
   uint64_t served = 0;
   while (!g_stop && served < cfg.fcgi.max_requests) {
     if (FCGX_Accept_r(&fr) < 0) break;
+    sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
     auto t0 = std::chrono::steady_clock::now();
     slot->busy_since_ms.store(SteadyMillis());
     FcgiBody body(fr.in);
@@ -160,6 +169,7 @@ int RunWorker(const Config& cfg, int listen_fd, Scoreboard* sb, int slot_index) 
     if (req.method == "HEAD") out.resize(out.find("\r\n\r\n") + 4);
     FCGX_PutStr(out.data(), static_cast<int>(out.size()), fr.out);
     FCGX_Finish_r(&fr);
+    sigprocmask(SIG_UNBLOCK, &stop_signals, nullptr);  // a stop that came meanwhile lands here
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     RecordRequest(sb, RouteIndexFor(route.kind), resp.status, secs);
     slot->busy_since_ms.store(0);

@@ -355,6 +355,41 @@ class IntakeTest(unittest.TestCase):
             for s in socks:
                 s.close()
 
+    def test_sigterm_mid_upload_lets_the_upload_finish(self):
+        """SIGTERM is how a worker is told to stop (pool reload, drain, its master's death):
+        an upload it is reading must still be stored and acknowledged, then it exits."""
+        before_workers = worker_pids()
+        course, (token,) = ojtest.make_course(students=1)
+        data = os.urandom(200000)
+        body = form([("token", token.encode()), ("course", course.encode()), ("module", b"M1"),
+                     ("file", data)], "T")
+        client = FastCgiClient(os.path.join(VAR, "run", "fcgi.sock"))
+        client.begin({"REQUEST_METHOD": "POST", "REQUEST_URI": "/upload", "OJ_ROUTE": "upload",
+                      "CONTENT_TYPE": "multipart/form-data; boundary=T", "CONTENT_LENGTH": str(len(body)),
+                      "REMOTE_ADDR": "127.0.0.1"})
+        client.stdin(body[:150000])
+
+        def busy_worker():
+            for p in worker_pids():
+                try:
+                    if readf(f"/proc/{p}/syscall").split()[0] == "0":  # blocked in read()
+                        return p
+                except OSError:
+                    pass
+            return None
+        victim = ojtest.wait_for(busy_worker, timeout=10, what="a worker reading our request")
+        os.kill(victim, signal.SIGTERM)
+        client.stdin(body[150000:])
+        client.record(5, b"")  # end of the body
+        reply = client.read_all()
+        client.s.close()
+        self.assertIn("[SUCC ✓] Received".encode(), reply, reply[-300:])
+        sid = reply.decode("utf-8", "replace").split("[SUCC ✓] Received ")[1].split()[0]
+        self.assertEqual(sql(f"SELECT sha256 FROM submissions WHERE id = '{sid}'"),
+                         [[hashlib.sha256(data).hexdigest()]])
+        ojtest.wait_for(lambda: len(worker_pids()) == len(before_workers) and victim not in worker_pids(),
+                        timeout=10, what="the stopped worker to exit and be replaced")
+
     def test_kill_9_of_a_worker_mid_upload_leaves_nothing_and_is_respawned(self):
         before_workers = worker_pids()
         self.assertGreater(len(before_workers), 0)
