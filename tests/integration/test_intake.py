@@ -35,6 +35,17 @@ def submission_count():
     return int(sql("SELECT COUNT(*) FROM submissions")[0][0])
 
 
+def worker_reading():
+    """A pool worker blocked in read() (reading a request), or None."""
+    for p in worker_pids():
+        try:
+            if readf(f"/proc/{p}/syscall").split()[0] == "0":
+                return p
+        except OSError:
+            pass
+    return None
+
+
 def runner_pids():
     pids = []
     for f in glob.glob(os.path.join(VAR, "run", "runner-*.pid")):
@@ -369,15 +380,7 @@ class IntakeTest(unittest.TestCase):
                       "REMOTE_ADDR": "127.0.0.1"})
         client.stdin(body[:150000])
 
-        def busy_worker():
-            for p in worker_pids():
-                try:
-                    if readf(f"/proc/{p}/syscall").split()[0] == "0":  # blocked in read()
-                        return p
-                except OSError:
-                    pass
-            return None
-        victim = ojtest.wait_for(busy_worker, timeout=10, what="a worker reading our request")
+        victim = ojtest.wait_for(worker_reading, timeout=10, what="a worker reading our request")
         os.kill(victim, signal.SIGTERM)
         client.stdin(body[150000:])
         client.record(5, b"")  # end of the body
@@ -402,15 +405,7 @@ class IntakeTest(unittest.TestCase):
         before_rows = submission_count()
         client.stdin(body[:150000])  # the file part is half written to a part file
 
-        def busy_worker():
-            for p in worker_pids():
-                try:
-                    if readf(f"/proc/{p}/syscall").split()[0] == "0":  # blocked in read()
-                        return p
-                except OSError:
-                    pass
-            return None
-        victim = ojtest.wait_for(busy_worker, timeout=10, what="a worker reading our request")
+        victim = ojtest.wait_for(worker_reading, timeout=10, what="a worker reading our request")
         ojtest.wait_for(lambda: glob.glob(os.path.join(STORAGE, "tmp", f"{victim}-*.part")), timeout=10,
                         what="the victim's part file")
         os.kill(victim, signal.SIGKILL)
