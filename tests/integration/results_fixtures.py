@@ -70,12 +70,6 @@ class QueueHold:
     def run(self, statements, timeout=20):
         return self.session.run(statements, timeout)
 
-    def lock(self, *ids):
-        """Locks rows that already exist (and may already have been claimed: a queued row
-        committed before this call can be taken by a runner first; use insert_queued)."""
-        ids_sql = ", ".join(f"'{i}'" for i in ids)
-        self.run(f"SELECT id FROM submissions WHERE id IN ({ids_sql}) FOR UPDATE;")
-
     def insert_queued(self, token, course, module, age_s=0.0, **kw):
         """Inserts a queued submission that no runner can ever claim: the row is inserted
         in a second transaction, this hold queues for its lock while it is uncommitted,
