@@ -11,14 +11,17 @@
 #   OJ_LIMIT   upload limit in bytes (default 12582912)
 #   OJ_TRIES   attempts when the server is busy (default 5)
 # Needs only bash, tar, bzip2 and curl. Files ignored by git are left out when the
-# directory is a git work tree; .git itself is never sent.
+# directory is a git work tree; .git itself is never sent. The same work packs to the
+# same bytes (names sorted, times and owners fixed), so its sha256 names the work.
+# Each run sends one Idempotency-Key, the same on every retry: a retry after a lost
+# answer gets the first answer back and never makes a second submission.
 set -uo pipefail
 
 dir=.
 while getopts "d:h" opt; do
   case $opt in
     d) dir=$OPTARG ;;
-    *) sed -n '2,15p' "$0"; exit 2 ;;
+    *) sed -n '2,17p' "$0"; exit 2 ;;
   esac
 done
 
@@ -41,11 +44,15 @@ trap 'rm -rf "$work"' EXIT
 archive="$work/upload.tar.bz2"
 
 # Pack: with git, exactly the files git would keep (tracked + untracked, not ignored).
+# Fixed times and owners: the receipts this script writes under .oj, a `touch` or a
+# checkout change no byte of the archive.
+pack=(--sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner)
 if git -C "$dir" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
   (cd "$dir" && git ls-files -z --cached --others --exclude-standard -- . ':(exclude).oj' |
-    tar --null -T - -cjf "$archive") || { echo "submit.sh: packing failed" >&2; exit 1; }
+    tar "${pack[@]}" --null -T - -cjf "$archive") || { echo "submit.sh: packing failed" >&2; exit 1; }
 else
-  tar -C "$dir" --exclude=.git --exclude=.oj -cjf "$archive" . || { echo "submit.sh: packing failed" >&2; exit 1; }
+  tar "${pack[@]}" -C "$dir" --exclude=.git --exclude=.oj -cjf "$archive" . ||
+    { echo "submit.sh: packing failed" >&2; exit 1; }
 fi
 size=$(wc -c <"$archive")
 if ((size > OJ_LIMIT)); then
@@ -55,9 +62,11 @@ fi
 sha=$(sha256sum "$archive" 2>/dev/null | cut -c1-64)
 echo "Packed $dir: $size bytes${sha:+, sha256 $sha}"
 
+# 32 URL-safe characters from the kernel's RNG, one per run (SPEC §3).
+key=$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')
 attempt=1
 while :; do
-  out=$(curl --progress-bar -w '\n%{http_code}' -D "$work/headers" \
+  out=$(curl --progress-bar -w '\n%{http_code}' -D "$work/headers" -H "Idempotency-Key: $key" \
     -F "token=$OJ_TOKEN" -F "course=$OJ_COURSE" -F "module=$OJ_MODULE" \
     -F "file=@$archive" "$OJ_SERVER/upload")
   rc=$?

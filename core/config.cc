@@ -118,7 +118,7 @@ std::map<std::string, Setter> Bindings(Config& c) {
   b["upload.token_window_s"] = IntSetter(&c.upload.token_window_s, 1);
   b["upload.retry_after_s"] = IntSetter(&c.upload.retry_after_s, 1);
   b["upload.client_body_timeout_s"] = IntSetter(&c.upload.client_body_timeout_s, 1);
-  b["upload.dedup_window_s"] = IntSetter(&c.upload.dedup_window_s, 0);
+  b["upload.idempotency_window_s"] = IntSetter(&c.upload.idempotency_window_s, 1);
   b["upload.receipts"] = BoolSetter(&c.upload.receipts);
   b["rate.upload_per_ip_rps"] = IntSetter(&c.rate.upload_per_ip_rps, 1);
   b["rate.upload_burst"] = IntSetter(&c.rate.upload_burst, 0);
@@ -286,6 +286,11 @@ Result<Config> ParseConfig(const std::string& toml_text, const std::string& base
       }
       auto it = bindings.find(full);
       if (it == bindings.end()) {
+        if (full == "upload.dedup_window_s") {
+          return Status::InvalidArgument(
+              "config key 'upload.dedup_window_s' was removed: retries are told by the "
+              "client's Idempotency-Key, within upload.idempotency_window_s; delete the line");
+        }
         return Status::InvalidArgument("unknown config key '" + full +
                                        "' (see ops/oj.example.toml for every key)");
       }

@@ -72,8 +72,9 @@ struct UploadConfig {
   uint32_t token_window_s = 600;
   uint32_t retry_after_s = 10;           // Retry-After on 503
   uint32_t client_body_timeout_s = 120;  // nginx: slow client allowance between reads
-  uint32_t dedup_window_s = 600;  // identical bytes from one token+module: same answer; 0 = off
-  bool receipts = true;           // sign X-OJ-Receipt on every 200
+  // An upload whose Idempotency-Key the token used this recently gets the first answer.
+  uint32_t idempotency_window_s = 86400;
+  bool receipts = true;  // sign X-OJ-Receipt on every 200
 };
 
 struct RateConfig {  // nginx per-IP limits; generous: a lab shares one NAT address

@@ -32,7 +32,7 @@ TEST(ConfigTest, ExampleFileHasExactlyTheDefaults) {
   EXPECT_EQ(a.fcgi.socket, b.fcgi.socket);
   EXPECT_EQ(a.upload.max_body_bytes, b.upload.max_body_bytes);
   EXPECT_EQ(a.upload.token_limit, b.upload.token_limit);
-  EXPECT_EQ(a.upload.dedup_window_s, b.upload.dedup_window_s);
+  EXPECT_EQ(a.upload.idempotency_window_s, b.upload.idempotency_window_s);
   EXPECT_EQ(a.upload.receipts, b.upload.receipts);
   EXPECT_EQ(a.paths.keys_dir, b.paths.keys_dir);
   EXPECT_EQ(a.rate.page_burst, b.rate.page_burst);
@@ -101,6 +101,8 @@ TEST(ConfigTest, BadInputNamesTheKeyAndReason) {
       {"[ledger]\nprobe_fail_percent = 100.0\n", "ledger.probe_fail_percent"},
       {"[ledger]\njournal_max_bytes = 10\n", "ledger.journal_max_bytes"},
       {"[grace]\nlate_accept_s = -1\n", "grace.late_accept_s"},
+      {"[upload]\nidempotency_window_s = 0\n", "upload.idempotency_window_s"},
+      {"[upload]\ndedup_window_s = 600\n", "Idempotency-Key"},  // removed: says why
   };
   for (const BadCase& bc : cases) {
     auto c = ParseConfig(bc.toml, "/srv");

@@ -48,4 +48,17 @@ bool IsValidCode(std::string_view s) {
   return true;
 }
 
+std::optional<std::string> ParseIdempotencyKey(std::string_view v) {
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+  if (v.size() < kMinIdempotencyKeyLength || v.size() > kMaxIdempotencyKeyLength) {
+    return std::nullopt;
+  }
+  for (char c : v) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '.' || c == '_' || c == '~';
+    if (!ok) return std::nullopt;
+  }
+  return std::string(v);
+}
+
 }  // namespace oj

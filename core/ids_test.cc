@@ -43,5 +43,31 @@ TEST(IdsTest, CodeValidation) {
   EXPECT_FALSE(IsValidCode(std::string(33, 'a')));
 }
 
+TEST(IdsTest, IdempotencyKeyParsing) {
+  struct Case {
+    const char* header;
+    std::optional<std::string> key;
+  } cases[] = {
+      {"0123456789abcdef", "0123456789abcdef"},  // 16: the shortest
+      {"\"8e03978e-40d5-43e8-bc93-6894a57f9324\"",
+       "8e03978e-40d5-43e8-bc93-6894a57f9324"},  // the draft's quoted form
+      {"AZaz09-._~AZaz09", "AZaz09-._~AZaz09"},  // every unreserved class
+      {"0123456789abcde", std::nullopt},         // 15
+      {"", std::nullopt},
+      {"\"\"", std::nullopt},
+      {"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+       "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"},                 // 64
+      {"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0", std::nullopt},  // 65
+      {"0123456789abcdef/", std::nullopt},         // not URL-safe
+      {"0123456789 abcdef", std::nullopt},         // space
+      {"0123456789abcdef\r\nX: y", std::nullopt},  // header injection
+      {"\"0123456789abcdef", std::nullopt},        // one quote
+      {"0123456789abcdef\xc3\xa9", std::nullopt},  // non-ASCII
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(ParseIdempotencyKey(c.header), c.key) << c.header;
+  }
+}
+
 }  // namespace
 }  // namespace oj

@@ -66,145 +66,138 @@ Result<UploadTarget> LookupUploadTarget(Database& db, const std::string& token,
   return t;
 }
 
-namespace {
-
-// When an upload retries an earlier one (DedupWindow), as a condition on a row of the
-// same student and module. Parameters: sha256, since, request_began.
-constexpr const char* kTwinCondition =
-    "sha256 = ? AND (status IN ('queued', 'running') OR received_at >= ?) AND received_at < ?";
-
-void BindTwinCondition(sql::PreparedStatement& st, int first, const std::string& sha256,
-                       const DedupWindow& w) {
-  st.setString(first, sha256);
-  st.setString(first + 1, FormatDbTime(w.since));
-  st.setString(first + 2, FormatDbTime(w.request_began));
+Result<RecentUploads> LoadRecentUploads(Database& db, uint32_t student_id, uint32_t module_id,
+                                        SysTime since) {
+  RecentUploads r;
+  Status s = db.Run("read the token's recent uploads", [&] {
+    r = RecentUploads{};
+    auto& st = db.Prepare(
+        "SELECT COUNT(*), MIN(received_at) FROM submissions WHERE student_id = ? AND "
+        "module_id = ? AND received_at >= ?");
+    st.setUInt(1, student_id);
+    st.setUInt(2, module_id);
+    st.setString(3, FormatDbTime(since));
+    std::unique_ptr<sql::ResultSet> rs(st.executeQuery());
+    if (rs->next()) {
+      r.count = rs->getUInt(1);
+      if (!rs->isNull(2)) r.oldest = ParseDbTime(std::string(rs->getString(2)));
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return r;
 }
 
-// The newest twin received at twin_at (the rare path: only once a twin was seen).
-std::optional<ExistingSubmission> LoadTwin(Database& db, uint32_t student_id, uint32_t module_id,
-                                           const std::string& sha256, const std::string& twin_at) {
+namespace {
+
+// REQUIRES: inside Run or Transaction.
+std::optional<KeyedUpload> ReadKeyedUpload(Database& db, uint32_t student_id,
+                                           const IdempotencyKey& key) {
   auto& st = db.Prepare(
-      "SELECT id, received_at, late FROM submissions WHERE student_id = ? AND module_id = ? "
-      "AND received_at = ? AND sha256 = ? ORDER BY id DESC LIMIT 1");
+      "SELECT module_id, sha256, submission_id, created_at, answer FROM upload_keys "
+      "WHERE student_id = ? AND idempotency_key = ? AND created_at >= ?");
   st.setUInt(1, student_id);
-  st.setUInt(2, module_id);
-  st.setString(3, twin_at);
-  st.setString(4, sha256);
+  st.setString(2, key.key);
+  st.setString(3, FormatDbTime(key.valid_since));
   std::unique_ptr<sql::ResultSet> rs(st.executeQuery());
   if (!rs->next()) return std::nullopt;
-  ExistingSubmission e;
-  e.id = rs->getString(1);
-  e.received_at = ParseDbTime(std::string(rs->getString(2))).value_or(SysTime{});
-  e.late = rs->getBoolean(3);
-  return e;
+  KeyedUpload k;
+  k.module_id = rs->getUInt("module_id");
+  k.sha256 = rs->getString("sha256");
+  k.submission_id = rs->getString("submission_id");
+  k.created_at = TimeCol(*rs, "created_at");
+  k.answer = rs->getString("answer");
+  return k;
 }
 
 }  // namespace
 
-Result<UploadHistory> LoadUploadHistory(Database& db, uint32_t student_id, uint32_t module_id,
-                                        const std::string& sha256, SysTime rate_since,
-                                        const std::optional<DedupWindow>& dedup) {
-  static const std::string kRecent =
-      "SELECT COUNT(*), MIN(received_at), NULL FROM submissions WHERE student_id = ? AND "
-      "module_id = ? AND received_at >= ?";
-  // One pass over the student's history for the module, index-only on
-  // ix_submissions_history; a subquery would cost its own optimization per upload.
-  static const std::string kRecentAndTwin =
-      "SELECT COUNT(CASE WHEN received_at >= ? THEN 1 END), "
-      "MIN(CASE WHEN received_at >= ? THEN received_at END), "
-      "MAX(CASE WHEN " +
-      std::string(kTwinCondition) +
-      " THEN received_at END) FROM submissions WHERE student_id = ? AND module_id = ?";
-  UploadHistory h;
-  Status s = db.Run("read the token's recent uploads", [&] {
-    h = UploadHistory{};
-    std::string since = FormatDbTime(rate_since);
-    auto& st = db.Prepare(dedup ? kRecentAndTwin : kRecent);
-    if (dedup) {
-      st.setString(1, since);
-      st.setString(2, since);
-      BindTwinCondition(st, 3, sha256, *dedup);
-      st.setUInt(6, student_id);
-      st.setUInt(7, module_id);
-    } else {
-      st.setUInt(1, student_id);
-      st.setUInt(2, module_id);
-      st.setString(3, since);
-    }
-    std::optional<std::string> twin_at;
-    {
-      std::unique_ptr<sql::ResultSet> rs(st.executeQuery());
-      if (rs->next()) {
-        h.recent.count = rs->getUInt(1);
-        if (!rs->isNull(2)) h.recent.oldest = ParseDbTime(std::string(rs->getString(2)));
-        if (!rs->isNull(3)) twin_at = rs->getString(3);
-      }
-    }
-    if (twin_at) h.duplicate = LoadTwin(db, student_id, module_id, sha256, *twin_at);
+Result<std::optional<KeyedUpload>> LookupIdempotencyKey(Database& db, uint32_t student_id,
+                                                        const IdempotencyKey& key) {
+  std::optional<KeyedUpload> found;
+  Status s = db.Run("look up an Idempotency-Key", [&] {
+    found = ReadKeyedUpload(db, student_id, key);
     return Status::Ok();
   });
   if (!s.ok()) return s;
-  return h;
+  return found;
 }
 
-Result<std::optional<ExistingSubmission>> InsertSubmission(
-    Database& db, const NewSubmission& s, const std::optional<DedupWindow>& dedup) {
-  static const std::string kNewestTwin =
-      "SELECT MAX(received_at) FROM submissions WHERE student_id = ? AND module_id = ? AND " +
-      std::string(kTwinCondition);
-  std::optional<ExistingSubmission> duplicate;
-  Status st = db.Transaction("store submission " + s.id, [&] {
-    duplicate.reset();
-    auto& lock = db.Prepare("SELECT id FROM students WHERE id = ? FOR UPDATE");
-    lock.setUInt(1, s.student_id);
-    std::unique_ptr<sql::ResultSet> locked(lock.executeQuery());
-    if (dedup) {
-      // Read after the lock: a twin that held it while inserting has committed.
-      auto& twin = db.Prepare(kNewestTwin);
-      twin.setUInt(1, s.student_id);
-      twin.setUInt(2, s.module_id);
-      BindTwinCondition(twin, 3, s.sha256, *dedup);
-      std::optional<std::string> twin_at;
-      {
-        std::unique_ptr<sql::ResultSet> rs(twin.executeQuery());
-        if (rs->next() && !rs->isNull(1)) twin_at = rs->getString(1);
-      }
-      if (twin_at) duplicate = LoadTwin(db, s.student_id, s.module_id, s.sha256, *twin_at);
-      if (duplicate) return Status::Ok();  // commits nothing but the lock
-    }
-    if (s.supersede) {
-      auto& up = db.Prepare(
-          "UPDATE submissions SET status = 'superseded', finished_at = ? "
-          "WHERE student_id = ? AND module_id = ? AND status = 'queued'");
-      up.setString(1, FormatDbTime(s.received_at));
-      up.setUInt(2, s.student_id);
-      up.setUInt(3, s.module_id);
-      up.executeUpdate();
-    }
-    auto& ins = db.Prepare(
-        "INSERT INTO submissions (id, student_id, module_id, received_at, size_bytes, sha256, "
-        "storage_key, late, status, client_ip, on_time_refused_at, canary) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)");
-    ins.setString(1, s.id);
-    ins.setUInt(2, s.student_id);
-    ins.setUInt(3, s.module_id);
-    ins.setString(4, FormatDbTime(s.received_at));
-    ins.setUInt64(5, s.size_bytes);
-    ins.setString(6, s.sha256);
-    ins.setString(7, s.storage_key);
-    ins.setBoolean(8, s.late);
-    ins.setString(9, s.client_ip);
-    if (s.on_time_refused_at) {
-      ins.setString(10, FormatDbTime(*s.on_time_refused_at));
-    } else {
-      ins.setNull(10, 0);
-    }
-    ins.setBoolean(11, s.canary);
-    ins.executeUpdate();
-    return Status::Ok();
-  });
+Result<InsertOutcome> InsertSubmission(Database& db, const NewSubmission& s,
+                                       const std::optional<IdempotencyKey>& key,
+                                       uint32_t recent_jobs, const AnswerBuilder& build_answer) {
+  InsertOutcome out;
+  Status st = db.Transaction(
+      "store submission " + s.id,
+      [&] {
+        out = InsertOutcome{};
+        auto& lock = db.Prepare("SELECT id FROM students WHERE id = ? FOR UPDATE");
+        lock.setUInt(1, s.student_id);
+        std::unique_ptr<sql::ResultSet> locked(lock.executeQuery());
+        if (key) {
+          // Read after the lock (READ COMMITTED: the latest commit): an upload with the
+          // same key that held the lock before us has committed its row.
+          out.earlier = ReadKeyedUpload(db, s.student_id, *key);
+          if (out.earlier) return Status::Ok();  // commits nothing but the lock
+        }
+        if (s.supersede) {
+          auto& up = db.Prepare(
+              "UPDATE submissions SET status = 'superseded', finished_at = ? "
+              "WHERE student_id = ? AND module_id = ? AND status = 'queued'");
+          up.setString(1, FormatDbTime(s.received_at));
+          up.setUInt(2, s.student_id);
+          up.setUInt(3, s.module_id);
+          up.executeUpdate();
+        }
+        auto& ins = db.Prepare(
+            "INSERT INTO submissions (id, student_id, module_id, received_at, size_bytes, "
+            "sha256, storage_key, late, status, client_ip, on_time_refused_at, canary) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)");
+        ins.setString(1, s.id);
+        ins.setUInt(2, s.student_id);
+        ins.setUInt(3, s.module_id);
+        ins.setString(4, FormatDbTime(s.received_at));
+        ins.setUInt64(5, s.size_bytes);
+        ins.setString(6, s.sha256);
+        ins.setString(7, s.storage_key);
+        ins.setBoolean(8, s.late);
+        ins.setString(9, s.client_ip);
+        if (s.on_time_refused_at) {
+          ins.setString(10, FormatDbTime(*s.on_time_refused_at));
+        } else {
+          ins.setNull(10, 0);
+        }
+        ins.setBoolean(11, s.canary);
+        ins.executeUpdate();
+        QueueEstimate q;
+        Status qs = ReadQueueEstimate(db, s.id, s.module_id, recent_jobs, &q);
+        if (!qs.ok()) return qs;
+        std::string answer = build_answer(q);
+        if (key) {
+          // The student's expired keys go first, so a key reused after its window is
+          // recorded anew and the table keeps at most one window per student.
+          auto& expire =
+              db.Prepare("DELETE FROM upload_keys WHERE student_id = ? AND created_at < ?");
+          expire.setUInt(1, s.student_id);
+          expire.setString(2, FormatDbTime(key->valid_since));
+          expire.executeUpdate();
+          auto& rec = db.Prepare(
+              "INSERT INTO upload_keys (student_id, idempotency_key, module_id, sha256, "
+              "submission_id, created_at, answer) VALUES (?, ?, ?, ?, ?, ?, ?)");
+          rec.setUInt(1, s.student_id);
+          rec.setString(2, key->key);
+          rec.setUInt(3, s.module_id);
+          rec.setString(4, s.sha256);
+          rec.setString(5, s.id);
+          rec.setString(6, FormatDbTime(s.received_at));
+          rec.setString(7, answer);
+          rec.executeUpdate();
+        }
+        return Status::Ok();
+      },
+      /*read_committed=*/true);
   if (!st.ok()) return st;
-  return duplicate;
+  return out;
 }
 
 Result<bool> SubmissionExists(Database& db, const std::string& id) {

@@ -3,11 +3,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
 #include "core/clock.h"
 #include "core/db.h"
+#include "core/results_store.h"
 
 namespace oj {
 
@@ -29,7 +31,7 @@ struct UploadTarget {
   bool token_enabled = false;
   uint32_t student_id = 0;
   uint32_t student_course_id = 0;
-  bool canary = false;  // the course's canary student (issue 10): no dedup, no token rate
+  bool canary = false;  // the course's canary student (issue 10): no token rate
   bool course_found = false;
   uint32_t course_id = 0;
   std::optional<ModuleRow> module;
@@ -59,43 +61,54 @@ struct NewSubmission {
   bool canary = false;  // submitted by the watchdog's canary (submissions.canary)
 };
 
-struct ExistingSubmission {
-  std::string id;
-  SysTime received_at;
-  bool late = false;
+// The student's uploads to the module received at or after `since` (the token rate
+// rule): one index-only range read of ix_submissions_history.
+Result<RecentUploads> LoadRecentUploads(Database& db, uint32_t student_id, uint32_t module_id,
+                                        SysTime since);
+
+// An upload's Idempotency-Key (SPEC §3), already validated (IsValidIdempotencyKey),
+// and the start of the window in which an earlier use of it counts.
+struct IdempotencyKey {
+  std::string key;
+  SysTime valid_since;
 };
 
-// When an upload counts as a retry of an earlier one (issue 10): same student,
-// module and bytes; the earlier one still queued or running, or received at or
-// after `since`; and received before this request began arriving at nginx
-// (`request_began`). The last condition keeps concurrent identical uploads (the old
-// operators' "32 at once" test) distinct: only an upload whose twin was already
-// stored when it started is a retry.
-struct DedupWindow {
-  SysTime since;
-  SysTime request_began;
+// What an earlier upload with the same key was, and the exact answer it got
+// (serialized by the caller: core does not know HTTP).
+struct KeyedUpload {
+  uint32_t module_id = 0;
+  std::string sha256;
+  std::string submission_id;
+  SysTime created_at;
+  std::string answer;
 };
 
-// What the upload path reads before storing, in one round trip (so retry detection
-// costs the normal path no extra one): the student's uploads to the module received
-// at or after `rate_since` (token rate) and, when dedup is set, the earlier submission
-// this upload retries.
-struct UploadHistory {
-  RecentUploads recent;
-  std::optional<ExistingSubmission> duplicate;
-};
-Result<UploadHistory> LoadUploadHistory(Database& db, uint32_t student_id, uint32_t module_id,
-                                        const std::string& sha256, SysTime rate_since,
-                                        const std::optional<DedupWindow>& dedup);
+// The use of key by this student at or after key.valid_since, if any (one
+// primary-key read).
+Result<std::optional<KeyedUpload>> LookupIdempotencyKey(Database& db, uint32_t student_id,
+                                                        const IdempotencyKey& key);
 
-// In one transaction: locks the student's row (so one student's uploads are
-// serialized) and, when dedup is set, returns the earlier submission this upload
-// retries if one committed meanwhile, inserting nothing (the lookup rides on the
-// lock statement: no extra round trip when there is none); otherwise inserts the row
-// as queued and, when supersede is set, marks the student's older queued
-// submissions of the module superseded.
-Result<std::optional<ExistingSubmission>> InsertSubmission(Database& db, const NewSubmission& s,
-                                                           const std::optional<DedupWindow>& dedup);
+// Builds the new submission's answer from its queue estimate, inside the insert's
+// transaction (so the answer recorded under a key is the one the upload itself got)
+// and returns it serialized. May run more than once (a deadlock retries the
+// transaction): the last call's answer is the one committed.
+using AnswerBuilder = std::function<std::string(const QueueEstimate&)>;
+
+struct InsertOutcome {
+  // Set when the key was used meanwhile (by a concurrent upload that committed
+  // first): nothing was inserted, and this is what that upload was and got.
+  std::optional<KeyedUpload> earlier;
+};
+
+// In one READ COMMITTED transaction: locks the student's row (so one student's uploads
+// are serialized); when key is set and the student used it within its window, returns
+// that use and inserts nothing; otherwise inserts the row as queued (and, when
+// supersede is set, marks the student's older queued submissions of the module
+// superseded), reads its queue estimate, calls build_answer, and when key is set
+// records the key with the answer (deleting the student's keys older than the window).
+Result<InsertOutcome> InsertSubmission(Database& db, const NewSubmission& s,
+                                       const std::optional<IdempotencyKey>& key,
+                                       uint32_t recent_jobs, const AnswerBuilder& build_answer);
 
 // True if a submission row with this id exists.
 Result<bool> SubmissionExists(Database& db, const std::string& id);

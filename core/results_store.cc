@@ -186,20 +186,25 @@ Result<ResultsPageData> LoadResults(Database& db, const std::string& token,
   return page;
 }
 
+Status ReadQueueEstimate(Database& db, const std::string& submission_id, uint32_t module_id,
+                         uint32_t recent_jobs, QueueEstimate* q) {
+  *q = QueueEstimate{};
+  auto& st = db.Prepare(kQueueQuery);
+  st.setString(1, submission_id);
+  std::unique_ptr<sql::ResultSet> rs(st.executeQuery());
+  if (!rs->next()) return Status::NotFound("submission " + submission_id + " not found");
+  if (!rs->isNull("ahead")) q->queue_ahead = rs->getUInt64("ahead");
+  q->running_jobs = rs->getUInt64("running_jobs");
+  q->active_runners = rs->getUInt64("active_runners");
+  if (q->queue_ahead) q->recent_durations_ms = RecentDurations(db, module_id, recent_jobs);
+  return Status::Ok();
+}
+
 Result<QueueEstimate> LoadQueueEstimate(Database& db, const std::string& submission_id,
                                         uint32_t module_id, uint32_t recent_jobs) {
   QueueEstimate q;
   Status s = db.Run("load the queue estimate for " + submission_id, [&] {
-    q = QueueEstimate{};
-    auto& st = db.Prepare(kQueueQuery);
-    st.setString(1, submission_id);
-    std::unique_ptr<sql::ResultSet> rs(st.executeQuery());
-    if (!rs->next()) return Status::NotFound("submission " + submission_id + " not found");
-    if (!rs->isNull("ahead")) q.queue_ahead = rs->getUInt64("ahead");
-    q.running_jobs = rs->getUInt64("running_jobs");
-    q.active_runners = rs->getUInt64("active_runners");
-    if (q.queue_ahead) q.recent_durations_ms = RecentDurations(db, module_id, recent_jobs);
-    return Status::Ok();
+    return ReadQueueEstimate(db, submission_id, module_id, recent_jobs, &q);
   });
   if (!s.ok()) return s;
   return q;

@@ -90,6 +90,10 @@ struct QueueEstimate {
 Result<QueueEstimate> LoadQueueEstimate(Database& db, const std::string& submission_id,
                                         uint32_t module_id,
                                         uint32_t recent_jobs = ResultsLimits{}.recent_jobs);
+// The same read on the caller's connection and transaction (the upload path computes
+// its answer before it commits). REQUIRES: inside Database::Run or Transaction.
+Status ReadQueueEstimate(Database& db, const std::string& submission_id, uint32_t module_id,
+                         uint32_t recent_jobs, QueueEstimate* q);
 
 // Cuts s to at most max_bytes without splitting a UTF-8 sequence that was whole.
 // Returns true if anything was cut.

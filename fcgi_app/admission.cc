@@ -40,25 +40,28 @@ Response Received(const std::string& id, SysTime at, bool late) {
   return Response::Line(200, line);
 }
 
+std::optional<Response> DecideIdentity(const UploadTarget& t) {
+  // An invalid token learns nothing else: not whether the course or module exists.
+  if (!t.token_found || !t.token_enabled) return Response::Line(403, lines::kInvalidToken);
+  if (!t.course_found) return Response::Line(404, lines::kUnknownTarget);
+  if (t.student_course_id != t.course_id) return Response::Line(403, lines::kInvalidToken);
+  if (!t.module) return Response::Line(404, lines::kUnknownTarget);
+  return std::nullopt;
+}
+
+KeyedRetry DecideKeyedRetry(const std::optional<KeyedUpload>& earlier, uint32_t module_id,
+                            const std::string& sha256) {
+  if (!earlier) return KeyedRetry::kNew;
+  if (earlier->module_id != module_id || earlier->sha256 != sha256) return KeyedRetry::kReused;
+  return KeyedRetry::kReplay;
+}
+
+Response KeyReused() { return Response::Line(422, lines::kKeyReused); }
+
 TargetDecision DecideTarget(const UploadTarget& t, SysTime now, uint64_t file_size) {
   TargetDecision d;
-  // An invalid token learns nothing else: not whether the course or module exists.
-  if (!t.token_found || !t.token_enabled) {
-    d.reject = Response::Line(403, lines::kInvalidToken);
-    return d;
-  }
-  if (!t.course_found) {
-    d.reject = Response::Line(404, lines::kUnknownTarget);
-    return d;
-  }
-  if (t.student_course_id != t.course_id) {
-    d.reject = Response::Line(403, lines::kInvalidToken);
-    return d;
-  }
-  if (!t.module) {
-    d.reject = Response::Line(404, lines::kUnknownTarget);
-    return d;
-  }
+  d.reject = DecideIdentity(t);
+  if (d.reject) return d;
   const ModuleRow& m = *t.module;
   if (m.closed) {
     SysTime since = m.closed_at.value_or(m.late_until.value_or(m.deadline));

@@ -111,6 +111,42 @@ TEST(AdmissionTest, Lines) {
   EXPECT_EQ(ServerBusy(10).body, "[FAIL ✗] Server busy, retry in 10 s\n");
   EXPECT_EQ(MissingField("file").body, "[FAIL ✗] Missing field: file\n");
   EXPECT_EQ(Malformed("no boundary").status, 400);
+  EXPECT_EQ(KeyReused().status, 422);
+  EXPECT_EQ(KeyReused().body, "[FAIL ✗] Idempotency-Key reused with a different file\n");
+}
+
+TEST(AdmissionTest, KeyedRetryTable) {
+  const std::string sha(64, 'a'), other(64, 'b');
+  KeyedUpload earlier;
+  earlier.module_id = 3;
+  earlier.sha256 = sha;
+  earlier.submission_id = "AbCdEfGhIjKlMnOp";
+  struct Case {
+    const char* what;
+    std::optional<KeyedUpload> earlier;
+    uint32_t module_id;
+    std::string sha256;
+    KeyedRetry want;
+  } cases[] = {
+      {"key not used in the window", std::nullopt, 3, sha, KeyedRetry::kNew},
+      {"same module, same bytes: a retry", earlier, 3, sha, KeyedRetry::kReplay},
+      {"same module, other bytes", earlier, 3, other, KeyedRetry::kReused},
+      {"other module, same bytes", earlier, 4, sha, KeyedRetry::kReused},
+      {"other module, other bytes", earlier, 4, other, KeyedRetry::kReused},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(DecideKeyedRetry(c.earlier, c.module_id, c.sha256), c.want) << c.what;
+  }
+}
+
+TEST(AdmissionTest, IdentityBeforeWindow) {
+  UploadTarget t = Good();
+  EXPECT_FALSE(DecideIdentity(t));
+  t.module->closed = true;  // closed is not identity: a keyed retry is still answered
+  EXPECT_FALSE(DecideIdentity(t));
+  t.token_enabled = false;
+  ASSERT_TRUE(DecideIdentity(t));
+  EXPECT_EQ(DecideIdentity(t)->status, 403);
 }
 
 }  // namespace

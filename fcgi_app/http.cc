@@ -1,5 +1,7 @@
 #include "fcgi_app/http.h"
 
+#include <nlohmann/json.hpp>
+
 namespace oj {
 
 std::string StatusReason(int status) {
@@ -18,6 +20,8 @@ std::string StatusReason(int status) {
       return "Method Not Allowed";
     case 413:
       return "Payload Too Large";
+    case 422:
+      return "Unprocessable Content";
     case 429:
       return "Too Many Requests";
     case 500:
@@ -36,6 +40,33 @@ std::string SerializeResponse(const Response& r) {
   out += "\r\n";
   if (r.status != 304) out += r.body;
   return out;
+}
+
+std::string EncodeResponse(const Response& r) {
+  nlohmann::json headers = nlohmann::json::array();
+  for (const auto& [k, v] : r.headers) headers.push_back({k, v});
+  nlohmann::json j = {{"status", r.status},
+                      {"content_type", r.content_type},
+                      {"headers", headers},
+                      {"body", r.body}};
+  return j.dump();
+}
+
+std::optional<Response> DecodeResponse(std::string_view encoded) {
+  auto j = nlohmann::json::parse(encoded, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return std::nullopt;
+  try {
+    Response r;
+    r.status = j.at("status").get<int>();
+    r.content_type = j.at("content_type").get<std::string>();
+    r.body = j.at("body").get<std::string>();
+    for (const auto& h : j.at("headers")) {
+      r.headers.emplace_back(h.at(0).get<std::string>(), h.at(1).get<std::string>());
+    }
+    return r;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
 }
 
 }  // namespace oj

@@ -2,7 +2,6 @@
 // can be driven by tests and the fuzzer.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -26,10 +25,9 @@ struct Request {
   std::string content_type;
   uint64_t content_length = 0;
   std::string remote_addr;
-  std::string host;    // Host header, for absolute links
-  std::string scheme;  // http or https
-  // When the request began arriving at nginx ($msec - $request_time), if nginx said.
-  std::optional<std::chrono::system_clock::time_point> began_at;
+  std::string host;             // Host header, for absolute links
+  std::string scheme;           // http or https
+  std::string idempotency_key;  // the Idempotency-Key header as sent ("" when absent)
   std::string if_none_match;
   BodyReader* body = nullptr;
 };
@@ -52,5 +50,10 @@ struct Response {
 std::string StatusReason(int status);
 // Serializes as CGI response headers + body ("Status: 200 OK\r\n...").
 std::string SerializeResponse(const Response& r);
+
+// A response as JSON, to record it (an upload's answer under its Idempotency-Key) and
+// give it again byte for byte. Decode returns nullopt for anything Encode did not write.
+std::string EncodeResponse(const Response& r);
+std::optional<Response> DecodeResponse(std::string_view encoded);
 
 }  // namespace oj

@@ -63,6 +63,8 @@ class PoolMaster {
       return 1;
     }
     listen_fd_ = *fd;
+    struct stat bound {};
+    if (::stat(cfg_.fcgi.socket.c_str(), &bound) == 0) socket_inode_ = bound.st_ino;
     Status s = MakeDirs(cfg_.paths.storage_dir + "/tmp");
     if (!s.ok()) {
       spdlog::error("{}", s.message());
@@ -111,7 +113,13 @@ class PoolMaster {
       RespawnDue();
       KillStuck();
     }
-    ::unlink(cfg_.fcgi.socket.c_str());
+    // Only our own socket: a master started meanwhile (a supervisor restart racing a slow
+    // drain) has bound a new one at the same path, and removing it would leave nginx
+    // with "No such file or directory" until that master restarts.
+    struct stat now {};
+    if (::stat(cfg_.fcgi.socket.c_str(), &now) == 0 && now.st_ino == socket_inode_) {
+      ::unlink(cfg_.fcgi.socket.c_str());
+    }
     spdlog::info("pool master stopped");
     return 0;
   }
@@ -261,6 +269,7 @@ class PoolMaster {
   std::string config_path_;
   Database db_;
   int listen_fd_ = -1;
+  ino_t socket_inode_ = 0;  // the socket file this master bound
   pid_t master_pid_ = getpid();
   // <run_dir>/fcgi.state for the watchdog; a write failure is logged once.
   void SaveState() {

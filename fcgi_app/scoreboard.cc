@@ -11,7 +11,7 @@ namespace oj {
 namespace {
 const char* kRouteNames[kRouteCount] = {"upload",  "results_page", "results_json",
                                         "healthz", "metrics",      "other"};
-const int kStatuses[kStatusCount] = {200, 304, 400, 403, 404, 405, 413, 429, 500, 503};
+const int kStatuses[kStatusCount] = {200, 304, 400, 403, 404, 405, 413, 422, 429, 500, 503};
 }  // namespace
 
 const char* RouteName(int i) { return kRouteNames[(i >= 0 && i < kRouteCount) ? i : 5]; }
@@ -27,7 +27,7 @@ int StatusIndex(int status) {
   for (int i = 0; i < kStatusCount; ++i) {
     if (kStatuses[i] == status) return i;
   }
-  return 8;  // counted as 500: an unexpected status is a bug
+  return StatusIndex(500);  // an unexpected status is a bug: counted as 500
 }
 
 int StatusAt(int index) { return kStatuses[index]; }

@@ -14,7 +14,7 @@ namespace oj {
 
 inline constexpr int kMaxWorkers = 256;
 inline constexpr int kRouteCount = 6;    // see RouteIndex
-inline constexpr int kStatusCount = 10;  // see StatusIndex
+inline constexpr int kStatusCount = 11;  // see StatusIndex
 inline constexpr int kDurationBuckets = 12;
 
 // Upper bounds of the request duration histogram, seconds.
@@ -27,17 +27,6 @@ struct WorkerSlot {
   std::atomic<uint64_t> requests{0};
   std::atomic<bool> storing{false};  // pending_id holds a submission being stored
   char pending_id[17] = {0};
-  // The current (or last) upload: body length, when it began arriving at nginx and
-  // when the app finished it (0 while in flight), in system-clock microseconds.
-  // Concurrent twins (same length, overlapping) are a deliberate batch, not retries.
-  std::atomic<uint64_t> upload_length{0};
-  std::atomic<int64_t> upload_began_us{0};
-  std::atomic<int64_t> upload_ended_us{0};
-  // UploadTwinKey of the upload's (student, module, bytes), published before its
-  // received time is taken and kept until the next upload; 0 = not known yet. Lets a
-  // later identical upload tell whether its twin may still be storing (retry detection
-  // then looks again under the student's lock) without asking the database.
-  std::atomic<uint64_t> upload_twin_key{0};
 };
 
 struct RouteCounters {
@@ -58,7 +47,7 @@ struct Scoreboard {
 
 const char* RouteName(int route_index);
 int RouteIndex(const char* name);  // upload, results_page, results_json, healthz, metrics, other
-int StatusIndex(int status);       // 200,304,400,403,404,405,413,429,500,503 -> 0..9
+int StatusIndex(int status);       // 200,304,400,403,404,405,413,422,429,500,503 -> 0..10
 int StatusAt(int index);
 
 // Maps a zero-filled shared anonymous page; survives fork. Never freed (lives as

@@ -167,16 +167,15 @@ UploadSink* ReadFieldsOnly(const Request& req, const std::string& boundary, Uplo
 // position and wait estimate (computed exactly as the JSON endpoint does), and the
 // results page URL. The line itself never changes.
 Response Acknowledge(AppContext& ctx, const Request& req, const std::string& token,
-                     const std::string& course, const ModuleRow& module, const std::string& id,
-                     SysTime received_at, bool late, uint64_t size, const std::string& sha256) {
-  Response r = Received(id, received_at, late);
+                     const std::string& course, const ModuleRow& module, const NewSubmission& sub,
+                     const QueueEstimate& queue) {
+  Response r = Received(sub.id, sub.received_at, sub.late);
   uint64_t position = 0;
   std::optional<int64_t> eta;
-  auto queue = LoadQueueEstimate(*ctx.db, id, module.id);
-  if (queue.ok() && queue->queue_ahead) {
-    position = *queue->queue_ahead;
-    eta = EstimateWaitSeconds(position, queue->running_jobs, queue->active_runners,
-                              queue->recent_durations_ms);
+  if (queue.queue_ahead) {
+    position = *queue.queue_ahead;
+    eta = EstimateWaitSeconds(position, queue.running_jobs, queue.active_runners,
+                              queue.recent_durations_ms);
   }
   r.headers.emplace_back("X-OJ-Queue-Position", std::to_string(position));
   r.headers.emplace_back("X-OJ-ETA-Seconds", eta ? std::to_string(*eta) : "unknown");
@@ -188,53 +187,33 @@ Response Acknowledge(AppContext& ctx, const Request& req, const std::string& tok
                          base + "/oj/" + course + "/" + module.code + "/" + token);
   if (ctx.receipt_keys) {
     ReceiptFields f;
-    f.id = id;
+    f.id = sub.id;
     f.course = course;
     f.module = module.code;
     f.token = token;
-    f.size_bytes = size;
-    f.sha256 = sha256;
-    f.received_at = FormatIso8601Utc(received_at);
+    f.size_bytes = sub.size_bytes;
+    f.sha256 = sub.sha256;
+    f.received_at = FormatIso8601Utc(sub.received_at);
     f.seq = position;
     r.headers.emplace_back("X-OJ-Receipt", ctx.receipt_keys->Sign(f));
   }
   return r;
 }
 
+// The answer to an upload whose Idempotency-Key was used before: the earlier upload's
+// recorded answer for a retry of it, the 422 line for anything else.
+Response AnswerKeyedRetry(KeyedRetry decision, const KeyedUpload& earlier, UploadOutcome* outcome) {
+  if (decision == KeyedRetry::kReused) return KeyReused();
+  auto answer = DecodeResponse(earlier.answer);
+  if (!answer) return InternalError(earlier.submission_id);  // a row we did not write
+  outcome->submission_id = earlier.submission_id;
+  outcome->replayed = true;
+  return *answer;
+}
+
 }  // namespace
 
 std::string StorageKeyFor(const std::string& id) { return id.substr(0, 2) + "/" + id; }
-
-bool ConcurrentTwinInFlight(const Scoreboard* sb, const WorkerSlot* self, uint64_t length,
-                            int64_t began_us, int64_t now_us) {
-  for (const WorkerSlot& w : sb->slots) {
-    if (&w == self || w.upload_length.load() != length) continue;
-    int64_t b = w.upload_began_us.load();
-    int64_t e = w.upload_ended_us.load();
-    if (b == 0) continue;
-    if (b <= now_us && (e == 0 || e >= began_us)) return true;
-  }
-  return false;
-}
-
-uint64_t UploadTwinKey(uint32_t student_id, uint32_t module_id, const std::string& sha256_hex) {
-  uint64_t bytes = 0;
-  for (size_t i = 0; i < 16 && i < sha256_hex.size(); ++i) {
-    char c = sha256_hex[i];
-    uint64_t v = c >= '0' && c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
-    bytes = bytes << 4 | (v & 0xF);
-  }
-  uint64_t who = (static_cast<uint64_t>(student_id) << 32 | module_id) * 0x9E3779B97F4A7C15ull;
-  return (bytes ^ who) | 1;
-}
-
-bool TwinMayBeStoring(const Scoreboard* sb, const WorkerSlot* self, uint64_t twin_key) {
-  for (const WorkerSlot& w : sb->slots) {
-    if (&w == self || w.upload_twin_key.load() != twin_key) continue;
-    if (w.upload_ended_us.load() == 0) return true;
-  }
-  return false;
-}
 
 void RemoveWorkerTempFiles(const std::string& storage_dir, pid_t pid) {
   std::error_code ec;
@@ -245,36 +224,8 @@ void RemoveWorkerTempFiles(const std::string& storage_dir, pid_t pid) {
   }
 }
 
-namespace {
-
-int64_t MicrosOf(SysTime t) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-}
-
-// Publishes this upload in the scoreboard while it is handled.
-class UploadInFlight {
- public:
-  UploadInFlight(WorkerSlot* slot, uint64_t length, SysTime began) : slot_(slot) {
-    if (!slot_) return;
-    slot_->upload_twin_key.store(0);  // before ended: never this upload's state with the last key
-    slot_->upload_ended_us.store(0);
-    slot_->upload_length.store(length);
-    slot_->upload_began_us.store(MicrosOf(began));
-  }
-  ~UploadInFlight() {
-    if (slot_) slot_->upload_ended_us.store(MicrosOf(std::chrono::system_clock::now()));
-  }
-
- private:
-  WorkerSlot* slot_;
-};
-
-}  // namespace
-
 Response HandleUpload(AppContext& ctx, const Request& req, UploadOutcome* outcome) {
   const Config& cfg = *ctx.config;
-  const SysTime began = req.began_at.value_or(std::chrono::system_clock::now());
-  UploadInFlight in_flight(ctx.slot, req.content_length, began);
   const uint64_t max_body = cfg.upload.max_body_bytes;
   if (req.content_length > max_body + 64 * 1024) return TooLarge();
 
@@ -338,6 +289,13 @@ Response HandleUpload(AppContext& ctx, const Request& req, UploadOutcome* outcom
       return Malformed(std::string("field ") + f + " contains a control character");
     }
   }
+  std::optional<IdempotencyKey> key;
+  if (!req.idempotency_key.empty()) {
+    auto parsed = ParseIdempotencyKey(req.idempotency_key);
+    if (!parsed) return Malformed("Idempotency-Key must be 16-64 URL-safe characters");
+    key = IdempotencyKey{*parsed, std::chrono::system_clock::now() -
+                                      std::chrono::seconds(cfg.upload.idempotency_window_s)};
+  }
   outcome->token = IsValidToken(token) ? token : "<invalid>";
   outcome->size_bytes = sink.size();
   if (!IsValidToken(token)) return Response::Line(403, lines::kInvalidToken);
@@ -354,11 +312,14 @@ Response HandleUpload(AppContext& ctx, const Request& req, UploadOutcome* outcom
   auto target = LookupUploadTarget(*ctx.db, token, course, module);
   if (!target.ok()) return busy("database");
   const std::string digest = sink.Digest();
-  // Published before `now`: an identical upload that begins after this one's received
-  // time (and so may count as its retry) is sure to see it while it is in flight.
-  const uint64_t twin_key =
-      target->module ? UploadTwinKey(target->student_id, target->module->id, digest) : 0;
-  if (ctx.slot && twin_key) ctx.slot->upload_twin_key.store(twin_key);
+  // A retry by key gets its first answer even if the module has closed since (it was
+  // stored in time) and costs no rate; so it is decided once the identity is known.
+  if (key && !DecideIdentity(*target)) {
+    auto earlier = LookupIdempotencyKey(*ctx.db, target->student_id, *key);
+    if (!earlier.ok()) return busy("database");
+    KeyedRetry retry = DecideKeyedRetry(*earlier, target->module->id, digest);
+    if (retry != KeyedRetry::kNew) return AnswerKeyedRetry(retry, **earlier, outcome);
+  }
   SysTime now = std::chrono::system_clock::now();
   TargetDecision decision = DecideTarget(*target, now, sink.size());
   // Late accept: refused during an outage before the deadline, this token's first
@@ -380,35 +341,14 @@ Response HandleUpload(AppContext& ctx, const Request& req, UploadOutcome* outcom
   }
   if (decision.reject) return *decision.reject;
 
-  std::optional<DedupWindow> dedup;
-  // Without a twin in flight, any twin has committed and the first look finds it: the
-  // look under the student's lock is then skipped. Read before that first look.
-  const bool twin_may_be_storing =
-      !ctx.scoreboard || twin_key == 0 || TwinMayBeStoring(ctx.scoreboard, ctx.slot, twin_key);
-  bool batch =
-      ctx.scoreboard && ConcurrentTwinInFlight(ctx.scoreboard, ctx.slot, req.content_length,
-                                               MicrosOf(began), MicrosOf(now));
   // The watchdog's canary (issue 10) sends the same known-good archive every interval
-  // and must never be answered with an earlier ID or rate-limited: it skips both.
+  // and must never be rate-limited.
   const bool canary = target->canary;
   if (!canary) {
-    if (cfg.upload.dedup_window_s > 0 && !batch) {
-      dedup = DedupWindow{now - std::chrono::seconds(cfg.upload.dedup_window_s), began};
-    }
-    auto window_start = now - std::chrono::seconds(cfg.upload.token_window_s);
-    auto history = LoadUploadHistory(*ctx.db, target->student_id, target->module->id, digest,
-                                     window_start, dedup);
-    if (!history.ok()) return busy("database");
-    if (history->duplicate) {
-      // A retry of what already arrived gets the same answer and costs nothing, not
-      // even a place in the token's rate.
-      const ExistingSubmission& dup = *history->duplicate;
-      outcome->submission_id = dup.id;
-      outcome->duplicate = true;
-      return Acknowledge(ctx, req, token, course, *target->module, dup.id, dup.received_at,
-                         dup.late, sink.size(), digest);
-    }
-    if (auto limited = DecideTokenRate(history->recent, now, cfg.upload)) return *limited;
+    auto recent = LoadRecentUploads(*ctx.db, target->student_id, target->module->id,
+                                    now - std::chrono::seconds(cfg.upload.token_window_s));
+    if (!recent.ok()) return busy("database");
+    if (auto limited = DecideTokenRate(*recent, now, cfg.upload)) return *limited;
   }
 
   // Durable before acknowledged: file data, then its new name, then the row.
@@ -444,24 +384,26 @@ Response HandleUpload(AppContext& ctx, const Request& req, UploadOutcome* outcom
   part.Committed();
   s = FsyncDir(dir);
   if (s.ok()) s = FsyncDir(storage);
-  std::optional<ExistingSubmission> raced;
+  Response answer;
+  std::optional<KeyedUpload> raced;
   if (s.ok()) {
-    auto inserted = InsertSubmission(*ctx.db, sub, twin_may_be_storing ? dedup : std::nullopt);
+    auto inserted = InsertSubmission(
+        *ctx.db, sub, key, ResultsLimits{}.recent_jobs, [&](const QueueEstimate& q) {
+          answer = Acknowledge(ctx, req, token, course, *target->module, sub, q);
+          return key ? EncodeResponse(answer) : std::string();
+        });
     if (inserted.ok()) {
-      raced = *inserted;
+      raced = inserted->earlier;
     } else {
       s = inserted.status();
     }
   }
   if (s.ok() && raced) {
-    // An identical upload committed first, while we were storing: answer with it.
+    // An upload with the same key committed first, while we were storing: ours goes.
     ::unlink(final_path.c_str());
     (void)FsyncDir(dir);
     clear_pending();
-    outcome->submission_id = raced->id;
-    outcome->duplicate = true;
-    return Acknowledge(ctx, req, token, course, *target->module, raced->id, raced->received_at,
-                       raced->late, sub.size_bytes, sub.sha256);
+    return AnswerKeyedRetry(DecideKeyedRetry(raced, sub.module_id, sub.sha256), *raced, outcome);
   }
   if (!s.ok()) {
     ::unlink(final_path.c_str());
@@ -479,8 +421,7 @@ Response HandleUpload(AppContext& ctx, const Request& req, UploadOutcome* outcom
     ctx.scoreboard->uploads_stored.fetch_add(1, std::memory_order_relaxed);
   }
   NotifyQueue(cfg.paths.run_dir);
-  return Acknowledge(ctx, req, token, course, *target->module, sub.id, now, sub.late,
-                     sub.size_bytes, sub.sha256);
+  return answer;
 }
 
 }  // namespace oj

@@ -127,12 +127,7 @@ int RunWorker(const Config& cfg, int listen_fd, Scoreboard* sb, int slot_index) 
     }
     req.scheme = Param(fr, "REQUEST_SCHEME");
     req.if_none_match = Param(fr, "HTTP_IF_NONE_MATCH");
-    std::string msec = Param(fr, "OJ_MSEC"), elapsed = Param(fr, "OJ_REQUEST_TIME");
-    if (!msec.empty() && !elapsed.empty()) {
-      double began = std::strtod(msec.c_str(), nullptr) - std::strtod(elapsed.c_str(), nullptr);
-      req.began_at = std::chrono::system_clock::time_point(
-          std::chrono::microseconds(static_cast<int64_t>(began * 1e6)));
-    }
+    req.idempotency_key = Param(fr, "HTTP_IDEMPOTENCY_KEY");
     req.body = &body;
 
     Route route = RouteRequest(req.method, req.uri);
@@ -178,7 +173,7 @@ int RunWorker(const Config& cfg, int listen_fd, Scoreboard* sb, int slot_index) 
     if (route.kind == Route::Kind::kUpload) {
       spdlog::info("upload id={}{} token={} size={} status={} ms={:.1f} ip={}{}{}",
                    upload.submission_id.empty() ? "-" : upload.submission_id,
-                   upload.duplicate ? " (duplicate)" : "",
+                   upload.replayed ? " (retry by key)" : "",
                    upload.token.empty() ? "-" : upload.token, upload.size_bytes, resp.status,
                    secs * 1000, req.remote_addr,
                    upload.ledger.empty() ? "" : " ledger: ", upload.ledger);

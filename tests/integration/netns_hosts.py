@@ -299,7 +299,7 @@ class Hosts:
             if self.tls:  # the CA a judge host is deployed with (a copy, as for the link key)
                 lines += ['tls_mode = "verify"', f'tls_ca = "{self.path(f"host{n}")}/keys/db-ca.pem"']
         lines += ["[fcgi]", f'socket = "{self.dir}/run/fcgi.sock"', "workers = 2",
-                  "[upload]", "token_limit = 1000", "min_free_bytes = 0", "dedup_window_s = 0",
+                  "[upload]", "token_limit = 1000", "min_free_bytes = 0",
                   "[rate]", "microcache_s = 0",
                   "[runner]", f"lease_s = {self.lease_s}", f"heartbeat_s = {self.heartbeat_s}",
                   "idle_poll_ms = 50", "max_attempts = 5", "max_internal_errors = 100",

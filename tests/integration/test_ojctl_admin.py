@@ -233,7 +233,7 @@ class Tokens(unittest.TestCase):
             self.assertRegex(new, r"^[A-Za-z0-9]{8}$")
             self.assertNotEqual(new, tok)
             self.assertEqual(ojtest.upload(f.name, tok, course, "M1")[0], 403)
-            f.write(b"def")  # different bytes: identical ones are deduplicated into one submission
+            f.write(b"def")  # different bytes from the first upload
             f.flush()
             self.assertEqual(ojtest.upload(f.name, new, course, "M1")[0], 200)
         # The old submissions stay with the student under the new token.

@@ -1,21 +1,21 @@
 #!/usr/bin/env python3
-"""Upload wall time with receipts + duplicate detection ON vs OFF (issue 10, target: within 2%).
+"""Upload wall time with receipts + Idempotency-Key ON vs OFF (issues 10 and 15, target: within 2%).
 
-  ops/bench/receipt_dedup_bench.py [--var VAR_DIR] [--rounds 10] [--uploads 200] [--concurrency 4]
-                                   [--size 65536] [--only receipts|dedup|nothing]
-                                   [--statements]
+  ops/bench/receipt_key_bench.py [--var VAR_DIR] [--rounds 10] [--uploads 200] [--concurrency 4]
+                                 [--size 65536] [--only receipts|keys|nothing]
+                                 [--statements]
 
 Needs a running stack that the benchmark may reconfigure: use a private one
 (`ops/oj up --var /tmp/bench-var --free-ports`). It rewrites VAR/oj.toml, re-renders and
 reloads nginx, SIGHUPs the FastCGI pool, and restores all three on exit. Loopback only.
 
-ON:  upload.receipts = true,  upload.dedup_window_s = 600 (the defaults)
-OFF: upload.receipts = false, upload.dedup_window_s = 0
+ON:  upload.receipts = true (the default), and every upload carries its own Idempotency-Key
+     (as submit.sh sends: the key is looked up, then recorded with the answer)
+OFF: upload.receipts = false, and no upload carries a key
 Same run: rounds interleave the modes (ON OFF, OFF ON, ...); before each round the pool
 is reloaded with that mode and warmed up. A round is UPLOADS uploads of distinct random
-bytes (so retry detection looks and finds nothing: the cost of the normal path), each of a
-distinct size (so concurrent uploads never look like a parallel batch, which skips the
-lookup), spread over 64 tokens of a course of its own, through nginx, CONCURRENCY at a
+bytes, each with a fresh key when keyed (so the key lookup finds nothing: the cost of the
+normal path), spread over 64 tokens of a course of its own, through nginx, CONCURRENCY at a
 time. nginx's per-IP upload limit is raised for the run (it would answer 429 otherwise).
 The stack's judge runners are held for the run (their supervisors stopped, the runners
 asked to exit, as tests/integration/ojtest.paused_runners does) so judging the uploads does
@@ -73,10 +73,10 @@ class Stack:
         return subprocess.run([os.path.join(self.bin, "ops/ojctl/ojctl"), "--config", self.config, *args],
                               check=True, capture_output=True, text=True).stdout
 
-    def write(self, receipts, dedup_window_s):
+    def write(self, receipts):
         cfg = {k: dict(v) for k, v in self.base.items()}
         cfg.setdefault("rate", {}).update({"upload_per_ip_rps": 100000, "upload_burst": 100000})
-        cfg.setdefault("upload", {}).update({"receipts": receipts, "dedup_window_s": dedup_window_s,
+        cfg.setdefault("upload", {}).update({"receipts": receipts,
                                              "token_limit": 100000})
         with open(self.config + ".tmp", "w") as f:
             for section, kv in cfg.items():
@@ -136,6 +136,7 @@ class Stack:
                 os.unlink(os.path.join(storage, key))
             except FileNotFoundError:
                 pass
+        self.sql(f"DELETE FROM upload_keys WHERE {where}")
         self.sql(f"DELETE FROM submissions WHERE {where}")
 
     def pause_runners(self):
@@ -180,7 +181,7 @@ def multipart(token, course, module, data):
     return body, f"multipart/form-data; boundary={b}"
 
 
-def run_round(port, bodies, concurrency):
+def run_round(port, bodies, concurrency, keyed):
     """Posts every body; returns (wall seconds, [per-upload seconds])."""
     lat = []
     lock = threading.Lock()
@@ -196,7 +197,10 @@ def run_round(port, bodies, concurrency):
             body, ctype = nxt
             t0 = time.perf_counter()
             c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            c.request("POST", "/upload", body=body, headers={"Content-Type": ctype})
+            headers = {"Content-Type": ctype}
+            if keyed:
+                headers["Idempotency-Key"] = secrets.token_urlsafe(24)
+            c.request("POST", "/upload", body=body, headers=headers)
             r = c.getresponse()
             text = r.read()
             c.close()
@@ -284,7 +288,7 @@ def main():
     ap.add_argument("--uploads", type=int, default=200, help="uploads per round")
     ap.add_argument("--concurrency", type=int, default=4)
     ap.add_argument("--size", type=int, default=65536, help="bytes per upload (+ its index)")
-    ap.add_argument("--only", choices=("receipts", "dedup", "nothing"),
+    ap.add_argument("--only", choices=("receipts", "keys", "nothing"),
                     help="attribution: ON turns on only this one (the other stays off); "
                          "'nothing' is the A/A calibration (both modes off): what the harness "
                          "alone makes of two identical modes")
@@ -300,7 +304,7 @@ def main():
         st.ojctl("course", "add", course)
         st.ojctl("module", "add", course, "B", "--deadline", "now+1d", "--supersede", "off")
         tokens = [st.ojctl("student", "add", course, f"b{i}").strip() for i in range(64)]
-        st.write(True, 600)
+        st.write(True)
         st.reload_nginx()
         st.pause_runners()
 
@@ -320,14 +324,15 @@ def main():
             order = ("on", "off") if r % 2 == 0 else ("off", "on")
             for mode in order:
                 on = mode == "on"
-                st.write(on and a.only in (None, "receipts"), 600 if on and a.only in (None, "dedup") else 0)
+                keyed = on and a.only in (None, "keys")
+                st.write(on and a.only in (None, "receipts"))
                 st.reload_pool()
-                run_round(st.port, bodies(16), a.concurrency)  # warm-up: fresh workers connect
+                run_round(st.port, bodies(16), a.concurrency, keyed)  # warm-up: fresh workers connect
                 if a.statements:
                     log = os.path.join(st.var, "log", f"bench-statements-{mode}-{r}.log")
                     slow_logs[mode].append(log)
                     st.sql(f"SET GLOBAL slow_query_log_file = '{log}'")
-                wall, lat = run_round(st.port, bodies(a.uploads), a.concurrency)
+                wall, lat = run_round(st.port, bodies(a.uploads), a.concurrency, keyed)
                 if a.statements:
                     st.sql(f"SET GLOBAL slow_query_log_file = '{scratch_log}'")
                 st.forget_uploads(course)
@@ -344,7 +349,7 @@ def main():
                   f"{summary[mode][1]:.1f} ms p99 {summary[mode][2]:.1f} ms")
         ratio = summary["on"][0] / summary["off"][0]
         pairs = [on / off for on, off in zip(results["on"], results["off"])]
-        what = {None: "receipts+dedup", "receipts": "receipts only", "dedup": "dedup only",
+        what = {None: "receipts+keys", "receipts": "receipts only", "keys": "keys only",
                 "nothing": "A/A (nothing on)"}[a.only]
         lo, hi = median_ci95(pairs)
         print(f"{what} ON vs OFF: {ratio:.3f}x wall (medians of {a.rounds} rounds each); "
