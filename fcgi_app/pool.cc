@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -9,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -57,6 +59,13 @@ class PoolMaster {
       : cfg_(std::move(cfg)), config_path_(std::move(config_path)), db_(cfg_.database) {}
 
   int Run() {
+    // One master per socket: a second one (a supervisor's restart racing a slow drain, a
+    // second `oj up`) waits for the first to go instead of taking its socket from under it.
+    Status locked = LockSocket();
+    if (!locked.ok()) {
+      spdlog::error("{}", locked.message());
+      return 1;
+    }
     auto fd = OpenListenSocket(cfg_.fcgi.socket);
     if (!fd.ok()) {
       spdlog::error("{}", fd.status().message());
@@ -91,6 +100,7 @@ class PoolMaster {
       timespec tick{1, 0};
       siginfo_t info;
       int sig = sigtimedwait(&set, &info, &tick);
+      if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP) LogSender(sig, info);
       if (sig == SIGTERM || sig == SIGINT) {
         if (!draining_) {
           spdlog::info("draining: {} workers finish their requests", Alive());
@@ -125,6 +135,45 @@ class PoolMaster {
   }
 
  private:
+  // Who stopped or reloaded the pool is the first question after an unexpected restart
+  // (issue 15: a restart in the middle of a test was never explained): say it in the log.
+  static void LogSender(int sig, const siginfo_t& info) {
+    std::string comm = "?";
+    if (info.si_code == SI_USER || info.si_code == SI_QUEUE) {
+      std::string path = "/proc/" + std::to_string(info.si_pid) + "/cmdline";
+      auto text = ReadSmallFile(path, 512);
+      if (text.ok()) {
+        comm = *text;
+        std::replace(comm.begin(), comm.end(), '\0', ' ');
+        while (!comm.empty() && comm.back() == ' ') comm.pop_back();
+      }
+    }
+    spdlog::info("received {} from pid {} ({})", strsignal(sig), info.si_pid, comm);
+  }
+
+  Status LockSocket() {
+    std::string path = cfg_.fcgi.socket + ".lock";
+    lock_fd_ = UniqueFd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (lock_fd_.get() < 0) {
+      return Status::Unavailable("cannot open " + path + ": " + std::strerror(errno));
+    }
+    int64_t deadline = SteadyMillis() + (cfg_.fcgi.drain_timeout_s + 10) * 1000;
+    bool said = false;
+    while (::flock(lock_fd_.get(), LOCK_EX | LOCK_NB) != 0) {
+      if (errno != EWOULDBLOCK) {
+        return Status::Unavailable("cannot lock " + path + ": " + std::strerror(errno));
+      }
+      if (SteadyMillis() > deadline) {
+        return Status::Unavailable("another pool master still holds " + path +
+                                   "; stop it (see run/fcgi.pid) before starting this one");
+      }
+      if (!said) spdlog::warn("another pool master holds {}; waiting for it to exit", path);
+      said = true;
+      ::usleep(100 * 1000);
+    }
+    return Status::Ok();
+  }
+
   void Spawn(int i) {
     pid_t pid = fork();
     if (pid < 0) {
@@ -137,6 +186,7 @@ class PoolMaster {
       // accepting on a socket nobody can reach. SIGTERM lets it finish its request.
       prctl(PR_SET_PDEATHSIG, SIGTERM);
       if (getppid() != master_pid_) _exit(0);
+      lock_fd_.reset();  // orphaned by a kill -9 of the master, it must not delay the next one
       _exit(RunWorker(cfg_, listen_fd_, sb_, i));
     }
     sb_->slots[i].pid.store(pid);
@@ -269,6 +319,7 @@ class PoolMaster {
   std::string config_path_;
   Database db_;
   int listen_fd_ = -1;
+  UniqueFd lock_fd_;        // flock on <socket>.lock for this master's life; workers close it
   ino_t socket_inode_ = 0;  // the socket file this master bound
   pid_t master_pid_ = getpid();
   // <run_dir>/fcgi.state for the watchdog; a write failure is logged once.

@@ -1,7 +1,10 @@
 """The stack command and health (issue 2), against the test stack."""
 import os
+import queue
 import re
 import subprocess
+import threading
+import time
 import unittest
 
 import ojtest
@@ -95,6 +98,33 @@ class FoundationTest(unittest.TestCase):
         ojtest.wait_for(lambda: ojtest.get("/healthz")[0] == 200, timeout=30, what="healthz 200")
         ojtest.wait_for(lambda: not any(alive(w) for w in workers), timeout=30,
                         what="the orphaned workers to exit")
+
+    def test_a_second_pool_master_waits_and_takes_nothing(self):
+        # Two masters on one socket path was how nginx lost the pool's socket mid-test: the
+        # second unlinked and rebound it, the first removed it on exit (issue 15).
+        sock = os.path.join(VAR, "run", "fcgi.sock")
+        inode = os.stat(sock).st_ino
+        second = subprocess.Popen([os.path.join(ojtest.BIN, "fcgi_app/oj-fcgi"), "--config", ojtest.CONFIG],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True)
+        lines = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(l) for l in second.stderr], daemon=True).start()
+        try:
+            deadline = time.monotonic() + 60
+            seen = ""
+            while "another pool master holds" not in seen:
+                self.assertLess(time.monotonic(), deadline, f"the second master never said it waits: {seen}")
+                try:
+                    seen += lines.get(timeout=1)
+                except queue.Empty:
+                    self.assertIsNone(second.poll(), f"the second master exited: {seen}")
+            self.assertEqual(os.stat(sock).st_ino, inode, "the second master took the socket")
+            self.assertEqual(ojtest.get("/healthz")[0], 200)
+        finally:
+            second.kill()
+            second.wait(timeout=30)
+        self.assertEqual(os.stat(sock).st_ino, inode)
+        self.assertEqual(ojtest.get("/healthz")[0], 200)
 
     def test_unknown_routes_are_404_lines(self):
         for path in ("/", "/index.html", "/upload/x", "/../etc/passwd", "/oj/a/b/src/nosuch.css"):

@@ -6,13 +6,15 @@ import collections
 import http.client
 import os
 import re
-import signal
-import subprocess
+import shutil
+import tempfile
 import threading
 import time
+import tomllib
 import unittest
 
 import ojtest
+import wdhelp
 from ojtest import HOST, PORT, get, make_course, unique
 from results_fixtures import insert_submission
 
@@ -112,47 +114,48 @@ class ResultsNginxTest(unittest.TestCase):
         self.assertEqual(set(counts) - {200, 429}, set(), counts)
         self.assertLessEqual(hits, 3)
 
-    def test_app_down_gives_the_busy_page(self):
-        # Stop the pool for good: through its supervisor (ops/oj), which stops the pool
-        # and does not restart it, or directly where there is none. `ops/oj up` starts
-        # it again afterwards (it starts only what is not running).
-        run = os.path.join(ojtest.VAR, "run")
-        pids = []
-        for name in ("fcgi.sup.pid", "fcgi.pid"):
-            try:
-                with open(os.path.join(run, name)) as f:
-                    pids.append(int(f.read()))
-            except (FileNotFoundError, ValueError):
-                pass
-        self.assertTrue(pids, "no FastCGI pool pid file")
-        os.kill(pids[0], signal.SIGTERM)
 
-        def gone():
-            for pid in pids:
-                try:
-                    os.kill(pid, 0)
-                    return False
-                except ProcessLookupError:
-                    pass
-            return True
+class AppDownTest(unittest.TestCase):
+    """The busy page, on a private stack whose pool is stopped for good: stopping the
+    shared stack's pool would leave its restart racing the next test (issue 15)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="oj-appdown-")
+        cls.stack = wdhelp.PrivateStack(os.path.join(cls.tmp, "var"))
         try:
-            ojtest.wait_for(gone, timeout=60, what="the FastCGI pool to stop")
-            for path in (f"{self.base}/{self.token}?t={unique('')}",
-                         f"{self.base}/{self.token}.json?t={unique('')}"):
-                t0 = time.monotonic()
-                status, body, h = get(path)
-                self.assertLess(time.monotonic() - t0, 5, "a down app must not hang the page")
-                self.assertEqual(status, 503, path)
-                self.assertTrue(h.get("content-type", "").startswith("text/html"), h)
-                self.assertIn("retry-after", h)
-                self.assertIn(b"busy", body)
-        finally:
-            r = subprocess.run([os.path.join(ojtest.ROOT, "ops/oj"), "up", "--var", ojtest.VAR,
-                                "--bin", ojtest.BIN], capture_output=True, text=True,
-                               timeout=300)
-            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-            ojtest.wait_for(lambda: get("/healthz")[0] == 200, timeout=60,
-                            what="the FastCGI pool to answer again")
+            cls.stack.up()
+            with open(cls.stack.config, "rb") as f:
+                cls.port = tomllib.load(f)["server"]["port"]
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.stack.down()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def get(self, path):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        c.request("GET", path)
+        r = c.getresponse()
+        body = r.read()
+        c.close()
+        return r.status, body, dict((k.lower(), v) for k, v in r.getheaders())
+
+    def test_app_down_gives_the_busy_page(self):
+        self.assertEqual(self.get("/healthz")[0], 200)
+        self.stack.stop_component("fcgi")  # and its supervisor: it stays down
+        base = f"/oj/{unique('C')}/M1/{unique('t')}"
+        for path in (f"{base}?t={unique('')}", f"{base}.json?t={unique('')}"):
+            t0 = time.monotonic()
+            status, body, h = self.get(path)
+            self.assertLess(time.monotonic() - t0, 5, "a down app must not hang the page")
+            self.assertEqual(status, 503, path)
+            self.assertTrue(h.get("content-type", "").startswith("text/html"), h)
+            self.assertIn("retry-after", h)
+            self.assertIn(b"busy", body)
 
 
 if __name__ == "__main__":
