@@ -131,9 +131,9 @@ std::map<std::string, Setter> Bindings(Config& c) {
   b["runner.lease_s"] = IntSetter(&c.runner.lease_s, 2);
   b["runner.heartbeat_s"] = IntSetter(&c.runner.heartbeat_s, 1);
   b["runner.max_attempts"] = IntSetter(&c.runner.max_attempts, 1);
-  b["runner.max_internal_errors"] = IntSetter(&c.runner.max_internal_errors, 1);
   b["runner.idle_poll_ms"] = IntSetter(&c.runner.idle_poll_ms, 10);
   b["runner.work_dir"] = StringSetter(&c.runner.work_dir);
+  b["runner.bwrap_path"] = StringSetter(&c.runner.bwrap_path);
   b["runner.executor"] = StringSetter(&c.runner.executor);
   b["runner.psi_memory_max"] = DoubleSetter(&c.runner.psi_memory_max);
   b["runner.psi_io_max"] = DoubleSetter(&c.runner.psi_io_max);
@@ -211,6 +211,11 @@ Status ValidateConfig(const Config& c) {
         "config key 'runner.executor' must be 'native' or 'docker' (got '" + c.runner.executor +
         "')");
   }
+  if (c.runner.bwrap_path.empty() || c.runner.bwrap_path[0] != '/') {
+    return Status::InvalidArgument(
+        "config key 'runner.bwrap_path' must be an absolute path (got '" + c.runner.bwrap_path +
+        "'; Debian's bubblewrap is /usr/bin/bwrap)");
+  }
   if (c.runner.heartbeat_s * 2 > c.runner.lease_s) {
     return Status::InvalidArgument(
         "config key 'runner.lease_s' must be at least twice 'runner.heartbeat_s' so one late "
@@ -286,6 +291,12 @@ Result<Config> ParseConfig(const std::string& toml_text, const std::string& base
       }
       auto it = bindings.find(full);
       if (it == bindings.end()) {
+        if (full == "runner.max_internal_errors") {
+          return Status::InvalidArgument(
+              "config key 'runner.max_internal_errors' was removed: after a judge failure the "
+              "runner runs its self-test and disables itself only when that fails "
+              "(docs/runner.md, \"Who is to blame\"); delete the line");
+        }
         if (full == "upload.dedup_window_s") {
           return Status::InvalidArgument(
               "config key 'upload.dedup_window_s' was removed: retries are told by the "

@@ -92,9 +92,11 @@ struct RunnerConfig {
   uint32_t lease_s = 60;
   uint32_t heartbeat_s = 5;
   uint32_t max_attempts = 3;
-  uint32_t max_internal_errors = 3;  // consecutive judge errors before the runner disables itself
-  uint32_t idle_poll_ms = 2000;      // fallback poll when no wake-up arrives
+  uint32_t idle_poll_ms = 2000;  // fallback poll when no wake-up arrives
   std::string work_dir = "var/judge";
+  // The sandbox's bubblewrap. A path that cannot run makes every job fail its sandbox,
+  // the self-test too: the runner disables itself and the watchdog alerts.
+  std::string bwrap_path = "/usr/bin/bwrap";
   std::string executor = "native";  // native | docker
   double psi_memory_max = 40.0;     // avg10 "some" %, above: hold
   double psi_io_max = 60.0;

@@ -103,6 +103,8 @@ TEST(ConfigTest, BadInputNamesTheKeyAndReason) {
       {"[grace]\nlate_accept_s = -1\n", "grace.late_accept_s"},
       {"[upload]\nidempotency_window_s = 0\n", "upload.idempotency_window_s"},
       {"[upload]\ndedup_window_s = 600\n", "Idempotency-Key"},  // removed: says why
+      {"[runner]\nmax_internal_errors = 3\n", "self-test"},     // removed: says why
+      {"[runner]\nbwrap_path = \"bwrap\"\n", "runner.bwrap_path"},
   };
   for (const BadCase& bc : cases) {
     auto c = ParseConfig(bc.toml, "/srv");

@@ -3,10 +3,18 @@
 #include <cppconn/prepared_statement.h>
 #include <cppconn/resultset.h>
 
+#include "core/utf8.h"
+
 namespace oj {
 namespace {
 
-constexpr size_t kLogColumnMax = 1 << 20;  // MEDIUMTEXT holds 16 MiB; we keep 1 MiB at most
+// Every text a job produced goes through ToStoredText here, the one way to the columns
+// (strict utf8mb4): invalid UTF-8 and NUL bytes become U+FFFD, cuts keep characters whole.
+constexpr size_t kLogColumnMax = 1 << 20;   // MEDIUMTEXT holds 16 MiB; we keep 1 MiB at most
+constexpr size_t kReasonLogMax = 4000;      // a judge_error's reason, in the log column
+constexpr size_t kTestNameColumnMax = 200;  // test_results.name VARCHAR(200) characters
+constexpr size_t kTestMessageMax = 65535;   // test_results.message TEXT
+constexpr size_t kRunnerReasonMax = 255;    // runners.reason VARCHAR(255)
 
 }  // namespace
 
@@ -107,8 +115,8 @@ Status FinishSubmission(Database& db, const std::string& id, const std::string& 
         st.setString(1, r.verdict);
         st.setDouble(2, r.score);
         st.setDouble(3, r.max_score);
-        bool cut = r.log.size() > kLogColumnMax;
-        st.setString(4, cut ? r.log.substr(0, kLogColumnMax) : r.log);
+        bool cut = false;
+        st.setString(4, ToStoredText(r.log, kLogColumnMax, &cut));
         st.setBoolean(5, r.log_truncated || cut);
         st.setUInt64(6, r.cpu_ms);
         st.setUInt64(7, r.wall_ms);
@@ -128,9 +136,9 @@ Status FinishSubmission(Database& db, const std::string& id, const std::string& 
         for (const auto& t : r.tests) {
           ins.setString(1, id);
           ins.setUInt(2, ++seq);
-          ins.setString(3, t.name);
+          ins.setString(3, ToStoredText(t.name, kTestNameColumnMax));
           ins.setBoolean(4, t.passed);
-          ins.setString(5, t.message);
+          ins.setString(5, ToStoredText(t.message, kTestMessageMax));
           ins.executeUpdate();
         }
         return Status::Ok();
@@ -154,7 +162,7 @@ Status FailAttempt(Database& db, const std::string& id, const std::string& runne
         // MariaDB and MySQL evaluate single-table SET assignments left to right, so
         // `attempts` above is already incremented and `status` already decided.
         st.setUInt(1, max_attempts);
-        st.setString(2, "judge error: " + reason.substr(0, 4000));
+        st.setString(2, ToStoredText("judge error: " + reason, kReasonLogMax));
         st.setString(3, id);
         st.setString(4, runner_id);
         if (st.executeUpdate() != 1) {
@@ -190,7 +198,7 @@ Status RecordHeartbeat(Database& db, const RunnerHeartbeat& h) {
     st.setString(2, h.host);
     st.setUInt(3, h.slot);
     st.setString(4, h.state);
-    st.setString(5, h.reason.substr(0, 255));
+    st.setString(5, ToStoredText(h.reason, kRunnerReasonMax));
     if (h.submission_id) {
       st.setString(6, *h.submission_id);
     } else {

@@ -68,24 +68,95 @@ Result<UniqueFd> OpenParent(const std::vector<std::string>& comps, size_t depth)
 
 bool IsSafeEntryName(std::string_view name) { return Components(name).has_value(); }
 
-bool IsSafeLinkTarget(std::string_view entry_name, std::string_view target) {
-  auto entry = Components(entry_name);
-  if (!entry || entry->empty() || target.empty() || target[0] == '/') return false;
-  long depth = static_cast<long>(entry->size()) - 1;  // directories above the link
-  size_t pos = 0;
-  while (pos <= target.size()) {
-    size_t slash = target.find('/', pos);
-    if (slash == std::string_view::npos) slash = target.size();
-    std::string_view c = target.substr(pos, slash - pos);
-    pos = slash + 1;
-    if (c.empty() || c == ".") continue;
-    if (c == "..") {
-      if (--depth < 0) return false;
-    } else {
-      ++depth;
+Status ResolveLinkInside(const ExtractedTree& tree, const std::string& link_path) {
+  // The walk: `dir` is the directory reached so far (a path with no link in it) and `up`
+  // the length of each of its parents; `pending` the components still to walk, next last.
+  std::string dir;
+  std::vector<size_t> up;  // dir.size() before each component was added
+  std::vector<std::string> pending;
+  auto push_target = [&](std::string_view target) {
+    std::vector<std::string> parts;
+    size_t pos = 0;
+    while (pos <= target.size()) {
+      size_t slash = target.find('/', pos);
+      if (slash == std::string_view::npos) slash = target.size();
+      std::string_view c = target.substr(pos, slash - pos);
+      pos = slash + 1;
+      if (!c.empty() && c != ".") parts.emplace_back(c);
+    }
+    pending.insert(pending.end(), parts.rbegin(), parts.rend());
+  };
+  auto enter = [&](const std::string& path) {
+    up.push_back(dir.size());
+    dir = path;
+  };
+  if (size_t slash = link_path.rfind('/'); slash != std::string::npos) {
+    for (size_t i = link_path.find('/'); i != std::string::npos && i <= slash;
+         i = link_path.find('/', i + 1)) {
+      enter(link_path.substr(0, i));
     }
   }
-  return true;
+  auto it = tree.find(link_path);
+  if (it == tree.end() || it->second.type != NodeType::kSymlink) {
+    return Status::Internal("'" + link_path + "' is not a symlink of the tree");
+  }
+  uint32_t hops = 0, steps = 0;
+  std::string via = link_path;  // the link whose target is to be walked next
+  std::string followed;         // the last link whose target was taken
+  for (;;) {
+    const std::string& target = tree.at(via).target;
+    if (target.empty()) return Status::InvalidArgument("'" + via + "' has an empty target");
+    if (target[0] == '/') {
+      return Status::InvalidArgument("'" + via + "' has an absolute target (" + target + ")");
+    }
+    if (++hops > kMaxLinkHops) {
+      return Status::InvalidArgument("more than " + std::to_string(kMaxLinkHops) +
+                                     " links followed (a loop?)");
+    }
+    push_target(target);
+    followed = std::move(via);
+    via.clear();
+    while (via.empty() && !pending.empty()) {
+      if (++steps > kMaxResolveSteps) {
+        return Status::InvalidArgument("more than " + std::to_string(kMaxResolveSteps) +
+                                       " path components");
+      }
+      const std::string c = pending.back();
+      pending.pop_back();
+      if (c == "..") {
+        if (up.empty()) {
+          return Status::InvalidArgument(
+              followed == link_path ? "it climbs above the submission"
+                                    : "it climbs above the submission after '" + followed + "'");
+        }
+        dir.resize(up.back());
+        up.pop_back();
+        continue;
+      }
+      std::string path = dir.empty() ? c : dir + "/" + c;
+      auto node = tree.find(path);
+      if (node != tree.end() && node->second.type == NodeType::kSymlink) {
+        via = path;  // walk its target from the directory holding it
+      } else {
+        // A directory; or a missing name or a file with more after it, which do not
+        // resolve now: walked lexically, as the directory the tree could have later.
+        enter(path);
+      }
+    }
+    if (via.empty()) return Status::Ok();
+  }
+}
+
+Status CheckLinksInside(const ExtractedTree& tree) {
+  for (const auto& [path, node] : tree) {
+    if (node.type != NodeType::kSymlink) continue;
+    Status s = ResolveLinkInside(tree, path);
+    if (!s.ok()) {
+      return Status::InvalidArgument("symlink '" + path +
+                                     "' points outside the submission: " + s.message());
+    }
+  }
+  return Status::Ok();
 }
 
 ExtractOutcome ExtractArchive(int fd, const ArchiveLimits& limits) {
@@ -97,6 +168,7 @@ ExtractOutcome ExtractArchive(int fd, const ArchiveLimits& limits) {
     return Refuse(o, std::string("not a readable archive: ") + archive_error_string(a.get()));
   }
   std::vector<char> buf(1 << 16);
+  ExtractedTree tree;
   for (;;) {
     archive_entry* e = nullptr;
     int r = archive_read_next_header(a.get(), &e);
@@ -129,16 +201,33 @@ ExtractOutcome ExtractArchive(int fd, const ArchiveLimits& limits) {
       bool full = parent.status().code() == Status::Code::kResourceExhausted;
       return Refuse(o, "entry '" + name + "': " + parent.status().message(), full);
     }
+    std::string path;
+    for (size_t i = 0; i < depth; ++i) {
+      path += (i ? "/" : "") + (*comps)[i];
+      tree.try_emplace(path, TreeNode{NodeType::kDirectory, ""});
+    }
     if (type == AE_IFDIR) continue;
     const std::string& base = comps->back();
+    path += (path.empty() ? "" : "/") + base;
     if (type == AE_IFLNK) {
+      if (limits.links == LinkPolicy::kRefuse) {
+        return Refuse(o, "symlink '" + name + "': this module accepts no links");
+      }
       const char* target = archive_entry_symlink(e);
-      if (target == nullptr || !IsSafeLinkTarget(name, target)) {
-        return Refuse(o, "symlink '" + name + "' points outside the submission");
+      if (target == nullptr || *target == '\0') {
+        return Refuse(o, "symlink '" + name + "' has no target");
+      }
+      if (std::strlen(target) > limits.max_name_bytes) {
+        return Refuse(o, "symlink '" + name + "': its target is longer than " +
+                             std::to_string(limits.max_name_bytes) + " bytes");
+      }
+      if (target[0] == '/') {
+        return Refuse(o, "symlink '" + name + "' points outside the submission: absolute target");
       }
       if (::symlinkat(target, parent->get(), base.c_str()) != 0) {
         return Refuse(o, "symlink '" + name + "': " + std::strerror(errno));
       }
+      tree[path] = TreeNode{NodeType::kSymlink, target};
       continue;
     }
     if (type != AE_IFREG) {
@@ -161,7 +250,10 @@ ExtractOutcome ExtractArchive(int fd, const ArchiveLimits& limits) {
       Status w = WriteAll(out.get(), buf.data(), static_cast<size_t>(n));
       if (!w.ok()) return Refuse(o, "cannot write '" + name + "': " + w.message(), true);
     }
+    tree[path] = TreeNode{NodeType::kFile, ""};
   }
+  // Links are checked against the final tree: a link may go through one that comes later.
+  if (Status links = CheckLinksInside(tree); !links.ok()) return Refuse(o, links.message());
   o.ok = true;
   return o;
 }

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "core/fs.h"
+#include "core/utf8.h"
 #include "judge_runner/archive.h"
 #include "judge_runner/job_box.h"
 #include "judge_runner/judge_config.h"
@@ -49,8 +50,12 @@ class LogBuilder {
  private:
   void Add(const std::string& s) {
     size_t room = kLogMax > log.size() ? kLogMax - log.size() : 0;
-    if (s.size() > room) truncated = true;
-    log.append(s, 0, std::min(room, s.size()));
+    if (s.size() <= room) {
+      log.append(s);
+      return;
+    }
+    truncated = true;
+    log.append(s, 0, Utf8CutPoint(s, room));  // the cut keeps characters whole
   }
 };
 
@@ -90,7 +95,60 @@ Result<std::string> ReadResultFile(const std::string& path) {
   return text;
 }
 
+SandboxSpec BaseSpec(const JobEnv& env, const JobBox& box, const std::vector<std::string>& argv,
+                     const SandboxLimits& limits, int run) {
+  SandboxSpec s;
+  s.argv = argv;
+  s.limits = limits;
+  s.runner_name = env.runner_name;
+  s.run_name = std::to_string(env.seq) + "-" + std::to_string(run);
+  s.cwd = "/submission";
+  s.bwrap = env.bwrap;
+  s.scratch_dir = box.scratch_dir();
+  s.binds.push_back({box.submission_dir(), "/submission", true});
+  return s;
+}
+
+// The test stage's judge: its /out, oj-run with the program's limits and filter.
+void AddTestStageBinds(const JobEnv& env, const JobBox& box, SandboxSpec& s) {
+  s.binds.push_back({box.out_dir(), "/out", true});
+  s.binds.push_back({env.student_run, kStudentRunPath, false});
+  if (!env.seccomp_file.empty()) {
+    s.binds.push_back({env.seccomp_file, kSeccompPath, false});
+    s.env.push_back(std::string("OJ_RUN_SECCOMP=") + kSeccompPath);
+  }
+  s.env.push_back("OJ_RESULT=/out/result.json");
+  s.env.push_back(std::string("OJ_RUN=") + kStudentRunPath);
+  s.binds.push_back({box.program_tmp_dir(), kProgramTmpPath, true});
+  s.binds.push_back({box.program_shm_dir(), kProgramShmPath, true});
+}
+
 }  // namespace
+
+Status RunBuiltinSelfTest(const JobEnv& env) {
+  auto box = JobBox::Create(env.runner_dir, kBoxLimits);
+  if (!box.ok()) return Status::Internal("self-test: " + box.status().message());
+  SandboxLimits limits;
+  limits.cpu_time = std::chrono::milliseconds(5000);
+  limits.wall_time = std::chrono::milliseconds(15000);
+  SandboxSpec s =
+      BaseSpec(env, *box, {kStudentRunPath, "/bin/sh", "-c", "echo oj-self-test-ok"}, limits, 0);
+  s.run_name = std::to_string(env.seq) + "-selftest";
+  AddTestStageBinds(env, *box, s);
+  Status scratch = box->ResetScratch({limits.scratch_bytes, limits.scratch_inodes});
+  if (scratch.ok()) scratch = box->MountProgramSpaces(limits);
+  if (!scratch.ok()) return Status::Internal("self-test: " + scratch.message());
+  auto r = RunSandboxed(s, env.tick, env.tick_interval);
+  if (!r.ok()) return Status::Internal("self-test: " + r.status().message());
+  if (r->aborted) return Status::Aborted("self-test aborted");
+  if (r->exit_code != 0 || r->output.find("oj-self-test-ok") == std::string::npos) {
+    return Status::Internal("self-test: a trivial program through oj-run ended with exit " +
+                            std::to_string(r->exit_code) + " signal " +
+                            std::to_string(r->term_signal) +
+                            ", output: " + r->output.substr(0, 300));
+  }
+  return Status::Ok();
+}
 
 JobOutcome JudgeSubmission(const ClaimedSubmission& job, const JobEnv& env) {
   JobOutcome out;
@@ -121,14 +179,8 @@ JobOutcome JudgeSubmission(const ClaimedSubmission& job, const JobEnv& env) {
   uint64_t cpu_ms = 0, peak = 0;
   int run = 0;
   auto spec_for = [&](const std::vector<std::string>& argv, const SandboxLimits& limits) {
-    SandboxSpec s;
-    s.argv = argv;
-    s.limits = limits;
-    s.runner_name = env.runner_name;
-    s.run_name = std::to_string(env.seq) + "-" + std::to_string(++run);
-    s.cwd = "/submission";
+    SandboxSpec s = BaseSpec(env, *box, argv, limits, ++run);
     s.root_fs = cfg->root;
-    s.binds.push_back({box->submission_dir(), "/submission", true});
     return s;
   };
   auto account = [&](const SandboxResult& r) {
@@ -141,8 +193,12 @@ JobOutcome JudgeSubmission(const ClaimedSubmission& job, const JobEnv& env) {
       spec_for({"/run/oj-extract", "--max-entries", std::to_string(kArchiveLimits.max_entries),
                 "--max-bytes", std::to_string(kArchiveLimits.max_bytes)},
                kExtractLimits);
+  if (cfg->links == LinkPolicy::kRefuse) ex.argv.insert(ex.argv.end(), {"--links", "refuse"});
   ex.binds.push_back({env.extract_binary, "/run/oj-extract", false});
   ex.stdin_fd = upload.get();
+  ex.seccomp_file = env.seccomp_file;
+  Status scratch = box->ResetScratch({ex.limits.scratch_bytes, ex.limits.scratch_inodes});
+  if (!scratch.ok()) return fail(Kind::kInternalError, scratch.message());
   auto er = RunSandboxed(ex, env.tick, env.tick_interval);
   if (!er.ok()) return fail(Kind::kInternalError, "extract: " + er.status().message());
   out.extract = er->wall;
@@ -153,8 +209,13 @@ JobOutcome JudgeSubmission(const ClaimedSubmission& job, const JobEnv& env) {
       er->exit_code == kExtractLimit) {
     NoteLimits(log, *er, kExtractLimits);
     vin.extract = ExtractStatus::kLimit;
-  } else if (er->exit_code != kExtractOk) {
+  } else if (er->exit_code == kExtractRefused) {
     vin.extract = ExtractStatus::kRefused;
+  } else if (er->exit_code != kExtractOk) {
+    // oj-extract itself failed (its usage, a crash): ours, never the student's.
+    return fail(Kind::kInternalError,
+                "oj-extract ended with exit code " + std::to_string(er->exit_code) + " signal " +
+                    std::to_string(er->term_signal) + ": " + er->output.substr(0, 500));
   }
 
   // The build runs the student's tooling (a Makefile, a build script), so it sees neither the
@@ -168,10 +229,22 @@ JobOutcome JudgeSubmission(const ClaimedSubmission& job, const JobEnv& env) {
     s.env = {std::string("OJ_STAGE=") + name, "OJ_SUBMISSION=" + job.id};
     if (is_test) {
       s.binds.push_back({judge_dir, "/judge", false});
-      s.binds.push_back({box->out_dir(), "/out", true});
-      s.binds.push_back({env.student_run, kStudentRunPath, false});
-      s.env.push_back("OJ_RESULT=/out/result.json");
-      s.env.push_back(std::string("OJ_RUN=") + kStudentRunPath);
+      AddTestStageBinds(env, *box, s);
+      if (Status m = box->MountProgramSpaces(sc.limits); !m.ok()) {
+        StageOutcome failed;
+        failed.sandbox_failed = true;
+        out.reason = std::string(name) + ": " + m.message();
+        return failed;
+      }
+    } else {
+      s.seccomp_file = env.seccomp_file;  // the build is the student's tooling
+    }
+    Status fresh = box->ResetScratch({sc.limits.scratch_bytes, sc.limits.scratch_inodes});
+    if (!fresh.ok()) {
+      StageOutcome failed;
+      failed.sandbox_failed = true;
+      out.reason = std::string(name) + ": " + fresh.message();
+      return failed;
     }
     auto r = RunSandboxed(s, env.tick, env.tick_interval);
     if (!r.ok()) {
@@ -200,6 +273,14 @@ JobOutcome JudgeSubmission(const ClaimedSubmission& job, const JobEnv& env) {
          !vin.build->output_limit_hit;
   }
   if (go) {
+    // What the upload and the build left for the judge: regular files and directories
+    // only. A link (answer.txt -> /judge/secret.txt) would resolve in the judge's view.
+    auto swept = KeepRegularFilesOnly(box->submission_dir());
+    if (!swept.ok()) return fail(Kind::kInternalError, swept.status().message());
+    if (*swept > 0) {
+      log.Note("removed " + std::to_string(*swept) +
+               " link(s) or special file(s) from /submission: the judge reads regular files only");
+    }
     vin.test = stage(cfg->test, "test", out.test);
     if (out.kind == Kind::kAborted) return fail(Kind::kAborted, "aborted during test");
     if (!vin.test->sandbox_failed) {

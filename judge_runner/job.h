@@ -14,6 +14,10 @@ namespace oj::runner {
 
 // Where the test stage finds oj-run, the nested sandbox for the student's program.
 inline constexpr const char* kStudentRunPath = "/run/oj/oj-run";
+inline constexpr const char* kSeccompPath = "/run/oj/seccomp.bpf";
+// The program's /tmp and /dev/shm (JobBox::MountProgramSpaces), which oj-run binds there.
+inline constexpr const char* kProgramTmpPath = "/run/oj/program-tmp";
+inline constexpr const char* kProgramShmPath = "/run/oj/program-shm";
 
 struct JobEnv {
   std::string runner_name;  // cgroup and work directory owner
@@ -22,7 +26,11 @@ struct JobEnv {
   std::string judges_dir;
   std::string extract_binary;  // oj-extract, bound read-only into the sandbox
   std::string student_run;     // oj-run, bound read-only at kStudentRunPath in the test stage
-  uint64_t seq = 0;            // makes cgroup names unique per run
+  std::string bwrap = "/usr/bin/bwrap";  // runner.bwrap_path
+  // The seccomp filter for the student's code (extraction, build, and the program under
+  // oj-run); empty: none. Bound at kSeccompPath in the test stage for oj-run.
+  std::string seccomp_file;
+  uint64_t seq = 0;  // makes cgroup names unique per run
   TickFn tick;
   std::chrono::milliseconds tick_interval{200};
 };
@@ -41,5 +49,10 @@ struct JobOutcome {
 };
 
 JobOutcome JudgeSubmission(const ClaimedSubmission& job, const JobEnv& env);
+
+// The built-in self-test (attribution.h): a trivial program through both sandbox
+// levels (the job's sandbox, then oj-run's nested one), with the job's box, cgroup and
+// filter. Ok when it printed what it should; otherwise what failed.
+Status RunBuiltinSelfTest(const JobEnv& env);
 
 }  // namespace oj::runner

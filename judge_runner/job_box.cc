@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 #include "core/fs.h"
 #include "judge_runner/sandbox.h"
@@ -36,12 +37,19 @@ Status RemoveTree(const std::string& path) {
   return Status::Ok();
 }
 
-Status MakeOwnedDir(const std::string& path) {
+Status MountSpace(const std::string& path, const SpaceLimits& limits, unsigned uid, unsigned gid) {
+  std::string opts = "size=" + std::to_string(limits.bytes) +
+                     ",nr_inodes=" + std::to_string(limits.inodes) +
+                     ",mode=0755,uid=" + std::to_string(uid) + ",gid=" + std::to_string(gid);
+  if (::mount("oj-box", path.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, opts.c_str()) != 0) {
+    return Status::Internal("mount tmpfs on " + path + ": " + std::strerror(errno));
+  }
+  return Status::Ok();
+}
+
+Status MakeDir(const std::string& path) {
   if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
     return Status::Internal("mkdir " + path + ": " + std::strerror(errno));
-  }
-  if (::chown(path.c_str(), kSandboxUid, kSandboxGid) != 0) {
-    return Status::Internal("chown " + path + ": " + std::strerror(errno));
   }
   return Status::Ok();
 }
@@ -77,16 +85,65 @@ Result<JobBox> JobBox::Create(const std::string& runner_dir, const BoxLimits& li
     return Status::Internal("mkdir " + path + ": " + std::strerror(errno));
   }
   box.path_ = path;
-  std::string opts =
-      "size=" + std::to_string(limits.bytes) + ",nr_inodes=" + std::to_string(limits.inodes) +
-      ",mode=0755,uid=" + std::to_string(kSandboxUid) + ",gid=" + std::to_string(kSandboxGid);
-  if (::mount("oj-box", path.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, opts.c_str()) != 0) {
-    return Status::Internal("mount tmpfs on " + path + ": " + std::strerror(errno));
+  // The holder: root's, room for the mount points only.
+  Status s2 = MountSpace(path, SpaceLimits{64 << 10, 16}, 0, 0);
+  for (const std::string& d : {box.submission_dir(), box.out_dir(), box.scratch_dir(),
+                               box.program_tmp_dir(), box.program_shm_dir()}) {
+    if (s2.ok()) s2 = MakeDir(d);
   }
-  s = MakeOwnedDir(box.submission_dir());
-  if (s.ok()) s = MakeOwnedDir(box.out_dir());
-  if (!s.ok()) return s;
+  if (s2.ok()) s2 = MountSpace(box.submission_dir(), limits.submission, kSandboxUid, kSandboxGid);
+  if (s2.ok()) s2 = MountSpace(box.out_dir(), limits.out, kSandboxUid, kSandboxGid);
+  if (!s2.ok()) return s2;
   return box;
+}
+
+Status JobBox::ResetScratch(const SpaceLimits& limits) {
+  std::string dir = scratch_dir();
+  while (IsMountPoint(dir)) {
+    if (::umount2(dir.c_str(), MNT_DETACH) != 0) {
+      return Status::Internal("umount " + dir + ": " + std::strerror(errno));
+    }
+  }
+  return MountSpace(dir, limits, kSandboxUid, kSandboxGid);
+}
+
+Status JobBox::MountProgramSpaces(const SandboxLimits& limits) {
+  Status s = MountSpace(program_tmp_dir(), {limits.program_tmp_bytes, limits.program_files},
+                        kSandboxUid, kSandboxGid);
+  if (s.ok()) {
+    s = MountSpace(program_shm_dir(), {limits.shm_bytes, limits.program_files}, kSandboxUid,
+                   kSandboxGid);
+  }
+  return s;
+}
+
+Result<size_t> KeepRegularFilesOnly(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  std::vector<fs::path> strays;
+  struct stat top;
+  if (::lstat(dir.c_str(), &top) == 0) ::chmod(dir.c_str(), (top.st_mode & 07777) | 0700);
+  // Modes first, so that the walk (root's, which reads anything anyway) and later the
+  // judge (the sandbox uid) can enter every directory.
+  for (fs::recursive_directory_iterator it(dir, fs::directory_options::none, ec), end;
+       !ec && it != end; it.increment(ec)) {
+    struct stat st;
+    if (::lstat(it->path().c_str(), &st) != 0) continue;
+    if (S_ISDIR(st.st_mode)) {
+      ::chmod(it->path().c_str(), (st.st_mode & 07777) | 0700);
+    } else if (S_ISREG(st.st_mode)) {
+      ::chmod(it->path().c_str(), (st.st_mode & 0777) | 0600);  // and no setuid/setgid
+    } else {
+      strays.push_back(it->path());
+    }
+  }
+  if (ec) return Status::Internal("walk " + dir + ": " + ec.message());
+  for (const fs::path& p : strays) {
+    if (::unlink(p.c_str()) != 0 && errno != ENOENT) {
+      return Status::Internal("remove " + p.string() + ": " + std::strerror(errno));
+    }
+  }
+  return strays.size();
 }
 
 JobBox::JobBox(JobBox&& o) noexcept : path_(std::move(o.path_)) { o.path_.clear(); }

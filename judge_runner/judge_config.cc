@@ -15,10 +15,18 @@ struct LimitKey {
 };
 
 constexpr LimitKey kLimitKeys[] = {
-    {"cpu_ms", 1, 100, 600'000},           {"wall_ms", 1, 100, 1'800'000},
-    {"memory_mb", 1ull << 20, 16, 16384},  {"pids", 1, 4, 4096},
-    {"file_size_mb", 1ull << 20, 1, 4096}, {"open_files", 1, 16, 4096},
-    {"output_kb", 1ull << 10, 1, 65536},   {"scratch_mb", 1ull << 20, 1, 4096},
+    {"cpu_ms", 1, 100, 600'000},
+    {"wall_ms", 1, 100, 1'800'000},
+    {"memory_mb", 1ull << 20, 16, 16384},
+    {"pids", 1, 4, 4096},
+    {"file_size_mb", 1ull << 20, 1, 4096},
+    {"open_files", 1, 16, 4096},
+    {"output_kb", 1ull << 10, 1, 65536},
+    {"scratch_mb", 1ull << 20, 1, 4096},
+    {"scratch_files", 1, 16, 1'000'000},
+    {"shm_mb", 1ull << 20, 1, 4096},
+    {"program_tmp_mb", 1ull << 20, 1, 4096},
+    {"program_files", 1, 16, 1'000'000},
 };
 
 Status CheckKeys(const toml::table& t, const std::set<std::string>& allowed,
@@ -56,6 +64,10 @@ Status ApplyLimits(const toml::table* t, SandboxLimits& lim, const std::string& 
     if (name == "open_files") lim.open_files = static_cast<uint32_t>(x);
     if (name == "output_kb") lim.output_bytes = x;
     if (name == "scratch_mb") lim.scratch_bytes = x;
+    if (name == "scratch_files") lim.scratch_inodes = x;
+    if (name == "shm_mb") lim.shm_bytes = x;
+    if (name == "program_tmp_mb") lim.program_tmp_bytes = x;
+    if (name == "program_files") lim.program_files = x;
   }
   return Status::Ok();
 }
@@ -112,7 +124,7 @@ Result<JudgeConfig> ParseJudgeConfig(const std::string& toml_text) {
     m << "judge.toml: " << e.description() << " at line " << e.source().begin.line;
     return Status::InvalidArgument(m.str());
   }
-  Status s = CheckKeys(t, {"max_score", "root", "build", "test", "limits"}, "");
+  Status s = CheckKeys(t, {"max_score", "root", "build", "test", "limits", "archive"}, "");
   if (!s.ok()) return s;
   JudgeConfig c;
   if (const toml::node* n = t.get("max_score")) {
@@ -128,6 +140,20 @@ Result<JudgeConfig> ParseJudgeConfig(const std::string& toml_text) {
       return Status::InvalidArgument("judge.toml: root must be an absolute path or \"\"");
     }
     c.root = *v;
+  }
+  if (const toml::node* a = t.get("archive")) {
+    if (!a->is_table()) return Status::InvalidArgument("judge.toml: archive must be a table");
+    s = CheckKeys(*a->as_table(), {"links"}, "archive.");
+    if (!s.ok()) return s;
+    if (const toml::node* l = a->as_table()->get("links")) {
+      auto v = l->value<std::string>();
+      if (!v || (*v != "inside" && *v != "refuse")) {
+        return Status::InvalidArgument(
+            "judge.toml: archive.links must be \"inside\" (links resolving within the upload) "
+            "or \"refuse\" (no links at all)");
+      }
+      c.links = *v == "refuse" ? LinkPolicy::kRefuse : LinkPolicy::kInside;
+    }
   }
   SandboxLimits base;
   const toml::node* lim = t.get("limits");

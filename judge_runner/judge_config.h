@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "judge_runner/archive.h"
 #include "judge_runner/limits.h"
 
 namespace oj::runner {
@@ -31,6 +32,9 @@ struct StageConfig {
 struct JudgeConfig {
   double max_score = 100;
   std::string root;  // "" = host
+  // [archive] links: "inside" (default: symlinks that resolve within the upload) or
+  // "refuse" (an upload with any symlink is bad_archive).
+  LinkPolicy links = LinkPolicy::kInside;
   std::optional<StageConfig> build;
   StageConfig test;
 };

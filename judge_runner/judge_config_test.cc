@@ -15,10 +15,16 @@ memory_mb = 128
 command = ["gcc", "-o", "x", "x.c"]
 [build.limits]
 wall_ms = 30000
+[archive]
+links = "refuse"
 [test]
 command = "/judge/test.sh"
 [test.limits]
 output_kb = 8
+shm_mb = 4
+program_tmp_mb = 8
+program_files = 100
+scratch_files = 200
 )");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->max_score, 50);
@@ -30,6 +36,11 @@ output_kb = 8
   EXPECT_EQ(c->test.command, (std::vector<std::string>{"/bin/sh", "-c", "/judge/test.sh"}));
   EXPECT_EQ(c->test.limits.output_bytes, 8u << 10);
   EXPECT_EQ(c->test.limits.wall_time, SandboxLimits{}.wall_time);
+  EXPECT_EQ(c->test.limits.shm_bytes, 4ull << 20);
+  EXPECT_EQ(c->test.limits.program_tmp_bytes, 8ull << 20);
+  EXPECT_EQ(c->test.limits.program_files, 100u);
+  EXPECT_EQ(c->test.limits.scratch_inodes, 200u);
+  EXPECT_EQ(c->links, LinkPolicy::kRefuse);
 }
 
 TEST(RunnerJudgeConfigTest, Defaults) {
@@ -38,6 +49,7 @@ TEST(RunnerJudgeConfigTest, Defaults) {
   EXPECT_FALSE(c->build);
   EXPECT_EQ(c->max_score, 100);
   EXPECT_EQ(c->test.limits.memory_bytes, SandboxLimits{}.memory_bytes);
+  EXPECT_EQ(c->links, LinkPolicy::kInside);
 }
 
 TEST(RunnerJudgeConfigTest, Refused) {
@@ -54,6 +66,10 @@ TEST(RunnerJudgeConfigTest, Refused) {
       "[limits]\nmemory_mb = 'big'\n[test]\ncommand = 'x'\n",
       "[limits]\nbogus = 1\n[test]\ncommand = 'x'\n",
       "[test\ncommand = 'x'\n",  // syntax
+      "[archive]\nlinks = 'follow'\n[test]\ncommand = 'x'\n",
+      "[archive]\nsymlinks = 'refuse'\n[test]\ncommand = 'x'\n",
+      "archive = 1\n[test]\ncommand = 'x'\n",
+      "[test]\ncommand = 'x'\n[test.limits]\nprogram_files = 1\n",  // below minimum
   };
   for (const char* b : bad) EXPECT_FALSE(ParseJudgeConfig(b).ok()) << b;
 }

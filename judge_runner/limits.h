@@ -30,8 +30,22 @@ struct SandboxLimits {
   // stdout and stderr of the run, together, kept for the log. Exceeded: the whole
   // cgroup is killed, the stage ends with output_limit_hit (verdict output_limit).
   uint64_t output_bytes = 64ull << 10;
-  // Size of the private /tmp (tmpfs). Exceeded: ENOSPC.
+  // The stage's scratch /tmp: a tmpfs of its own, mounted fresh for each stage (what the
+  // build leaves there never reaches the judge). Exceeded: ENOSPC for the writer; the
+  // judge's or the program's error becomes the verdict, never an internal error.
   uint64_t scratch_bytes = 64ull << 20;
+  uint64_t scratch_inodes = 4096;
+  // /dev/shm: a tmpfs of this size here and in the nested sandbox of the student's
+  // program. Exceeded: ENOSPC. Without a size it would be bounded only by the memory
+  // cgroup, and tmpfs pages are not freed by killing whoever wrote them.
+  uint64_t shm_bytes = 16ull << 20;
+  // The student's program under oj-run (test stage): its /tmp and its /dev/shm are two
+  // tmpfs the runner mounts with these bytes (shm: shm_bytes) and files each, emptied
+  // after every run. Exceeded: ENOSPC for the program. Their sum stays well under
+  // memory_bytes, so filling them never makes the OOM killer pick the judge (the
+  // program's processes are its first choice anyway: oom_score_adj 1000).
+  uint64_t program_tmp_bytes = 16ull << 20;
+  uint64_t program_files = 1024;
 };
 
 // Extraction of the upload: small, fast, no network anyway.
@@ -44,14 +58,28 @@ inline constexpr SandboxLimits kExtractLimits{
     .open_files = 32,
     .output_bytes = 16ull << 10,
     .scratch_bytes = 1ull << 20,
+    .scratch_inodes = 64,
+    .shm_bytes = 1ull << 20,
+    .program_tmp_bytes = 0,
+    .program_files = 0,
 };
 
-// The job's writable area (/submission and /out in the sandbox) is a tmpfs of this
-// size and inode count mounted by the runner: what extraction, build and test may
-// write there together. Exceeded: ENOSPC (extraction turns it into bad_archive).
+// One tmpfs the runner mounts: bytes and inodes (files and directories).
+struct SpaceLimits {
+  uint64_t bytes = 0;
+  uint64_t inodes = 0;
+};
+
+// The job's spaces, each a tmpfs of its own mounted by the runner for the whole job, so
+// filling one never takes room from another (issue 16):
 struct BoxLimits {
-  uint64_t bytes = 128ull << 20;
-  uint64_t inodes = 8192;
+  // /submission: the extracted upload, the build's output, whatever the program writes.
+  // Exceeded: ENOSPC (extraction makes it bad_archive; in the build or the test, the
+  // tool's or the program's error becomes the verdict).
+  SpaceLimits submission{128ull << 20, 8192};
+  // /out: the judge's own output (result.json, at most kResultJsonMaxBytes). Only the
+  // judge script sees it; the program never does.
+  SpaceLimits out{2ull << 20, 64};
 };
 
 }  // namespace oj::runner

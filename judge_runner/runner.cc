@@ -6,19 +6,24 @@
 
 #include <algorithm>
 #include <climits>
+#include <cmath>
+#include <cstdint>
 #include <thread>
 
 #include "core/archive_link.h"
 #include "core/archive_store.h"
+#include "core/canary_store.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/queue_notify.h"
 #include "core/sha256.h"
 #include "judge_runner/archive_source.h"
+#include "judge_runner/attribution.h"
 #include "judge_runner/cgroup.h"
 #include "judge_runner/job.h"
 #include "judge_runner/job_box.h"
 #include "judge_runner/pressure.h"
+#include "judge_runner/seccomp.h"
 
 namespace oj::runner {
 namespace {
@@ -156,6 +161,8 @@ void Runner::JudgeOne(const ClaimedSubmission& job) {
   env.judges_dir = cfg_.paths.judges_dir;
   env.extract_binary = extract_binary_;
   env.student_run = student_run_;
+  env.bwrap = cfg_.runner.bwrap_path;
+  env.seccomp_file = seccomp_file_;
   env.seq = ++seq_;
   env.tick = [&]() -> bool {
     if (flags_->stop) return false;
@@ -209,19 +216,56 @@ void Runner::JudgeOne(const ClaimedSubmission& job) {
       spdlog::error("submission {} {}/{} verdict=judge_error ({}: {}) total_ms={}", job.id,
                     job.course, job.module, KindName(o.kind), o.reason, total.count());
       break;
-    case JobOutcome::Kind::kInternalError:
-      s = FailAttempt(*db_, job.id, heartbeat_.id, cfg_.runner.max_attempts, o.reason);
+    case JobOutcome::Kind::kInternalError: {
       ++heartbeat_.internal_errors;
-      spdlog::error(
-          "submission {} {}/{} internal error #{} (requeued unless attempt {} was the "
-          "last): {} total_ms={}",
-          job.id, job.course, job.module, heartbeat_.internal_errors, job.attempts + 1, o.reason,
-          total.count());
-      if (heartbeat_.internal_errors >= cfg_.runner.max_internal_errors) {
-        SetState("disabled", std::to_string(heartbeat_.internal_errors) +
-                                 " internal errors in a row; last: " + o.reason);
+      // Attributed before anyone is blamed (attribution.h): the self-test says whether
+      // this runner, the module's judge or the submission failed.
+      heartbeat_.state = "self_test";
+      heartbeat_.submission_id = job.id;
+      Heartbeat(true);
+      SelfTestReport st = SelfTest(job, env);
+      heartbeat_.submission_id.reset();
+      heartbeat_.state = "idle";
+      if (flags_->stop || lease_lost) {
+        if (!lease_lost) s = ReleaseSubmission(*db_, job.id, heartbeat_.id);
+        spdlog::warn("submission {}: internal error ({}); self-test interrupted, job returned",
+                     job.id, o.reason);
+        break;
+      }
+      Blame blame = AttributeFailure(st);
+      FailureDecision d = DecideFailure(blame, job.attempts, cfg_.runner.max_attempts);
+      std::string reason = o.reason;
+      if (blame == Blame::kSubmission) {
+        reason += st.canary_ok ? " (this runner's self-test and the module's canary pass)"
+                               : " (this runner's self-test passes)";
+      } else {
+        reason += "; " + st.detail;
+      }
+      switch (d.job) {
+        case JobStep::kRequeue:
+          s = FailAttempt(*db_, job.id, heartbeat_.id, UINT32_MAX, reason);
+          break;
+        case JobStep::kEndJudgeError:
+          s = FailAttempt(*db_, job.id, heartbeat_.id, 0, reason);
+          break;
+        case JobStep::kReturnUncharged:
+          s = ReleaseSubmission(*db_, job.id, heartbeat_.id);
+          break;
+      }
+      spdlog::error("submission {} {}/{} internal error #{} blamed on the {}: {}; {} total_ms={}",
+                    job.id, job.course, job.module, heartbeat_.internal_errors, BlameName(blame),
+                    reason,
+                    d.job == JobStep::kRequeue         ? "requeued"
+                    : d.job == JobStep::kEndJudgeError ? "ended judge_error"
+                                                       : "returned to the queue uncharged",
+                    total.count());
+      if (d.disable_runner) {
+        SetState("disabled", ("self-test failed: " + st.detail).substr(0, 250));
+      } else {
+        heartbeat_.internal_errors = 0;  // the sandbox works: nothing accumulates
       }
       break;
+    }
     case JobOutcome::Kind::kAborted:
       if (lease_lost) {
         spdlog::warn("submission {} abandoned: lease lost (another runner may judge it)", job.id);
@@ -236,6 +280,53 @@ void Runner::JudgeOne(const ClaimedSubmission& job) {
     spdlog::warn("submission {}: {}", job.id, s.ToString());
   }
   Heartbeat(true);
+}
+
+SelfTestReport Runner::SelfTest(const ClaimedSubmission& job, const JobEnv& env) {
+  SelfTestReport r;
+  Status builtin = RunBuiltinSelfTest(env);
+  r.sandbox_ok = builtin.ok();
+  if (!builtin.ok()) {
+    r.detail = builtin.message();
+    return r;
+  }
+  // The module's known-good archive, judged like any submission by this runner.
+  auto canaries = ListCanaries(*db_, job.course);
+  if (!canaries.ok()) {
+    spdlog::warn("self-test: cannot list canaries: {}", canaries.status().ToString());
+    return r;
+  }
+  const CanaryDef* def = nullptr;
+  for (const CanaryDef& c : *canaries) {
+    if (c.module == job.module && c.enabled) def = &c;
+  }
+  if (def == nullptr) return r;
+  auto bytes = LoadCanaryArchive(*db_, def->module_id);
+  std::string dir = runner_dir_ + "-canary";
+  Status w = bytes.ok() ? MakeDirs(dir, 0700) : bytes.status();
+  if (w.ok()) w = WriteFileAtomic(dir + "/canary.tar.bz2", *bytes);
+  if (!w.ok()) {
+    spdlog::warn("self-test: cannot prepare the canary of {}/{}: {}", job.course, job.module,
+                 w.ToString());
+    return r;
+  }
+  ClaimedSubmission canary = job;
+  canary.id = "canary-selftest";
+  canary.storage_key = "canary.tar.bz2";
+  JobEnv cenv = env;
+  cenv.storage_dir = dir;
+  cenv.seq = ++seq_;
+  JobOutcome o = JudgeSubmission(canary, cenv);
+  bool right = o.kind == JobOutcome::Kind::kJudged && o.result.verdict == def->expect.verdict &&
+               (!def->expect.score || std::abs(o.result.score - *def->expect.score) < 1e-9);
+  r.canary_ok = right;
+  if (!right) {
+    r.detail = "the module's canary (expected " + FormatCanaryExpectation(def->expect) + ") got " +
+               (o.kind == JobOutcome::Kind::kJudged
+                    ? o.result.verdict + "/" + std::to_string(o.result.score)
+                    : std::string("an internal error: ") + o.reason);
+  }
+  return r;
 }
 
 Result<LocalArchive> Runner::ObtainArchive(const ClaimedSubmission& job) {
@@ -282,6 +373,11 @@ int Runner::Run() {
     return 1;
   }
   spdlog::info("runner {} (slot {}) started; work dir {}", heartbeat_.id, slot_, runner_dir_);
+  seccomp_file_ = runner_dir_ + ".seccomp.bpf";
+  if (Status f = WriteSeccompFilter(seccomp_file_); !f.ok()) {
+    // Judging without the filter would be judging with less protection than documented.
+    SetState("disabled", ("cannot write the seccomp filter: " + f.message()).substr(0, 250));
+  }
   if (cfg_.runner.executor != "native") {
     spdlog::warn(
         "runner.executor = \"{}\": only its command line exists (docs/runner.md); "

@@ -2,10 +2,12 @@
 // judge, write the result fenced on the lease; heartbeat in `runners` throughout.
 //
 // Idle, it waits on <run_dir>/queue.fifo (one byte per committed upload) with a
-// fallback database poll every idle_poll_ms. Internal errors requeue the job and count;
-// max_internal_errors in a row disable the runner (state disabled, reason) until it is
-// restarted. SIGTERM (stop flag): the current job is returned to the queue and Run()
-// returns. SIGHUP (reload flag): the configuration file is read again between jobs.
+// fallback database poll every idle_poll_ms. An internal error is attributed first
+// (attribution.h): the runner runs its self-test, and only when that fails does it
+// disable itself (state disabled, reason) until it is restarted; otherwise the job is
+// requeued once or ends judge_error and the runner goes on. SIGTERM (stop flag): the current job is
+// returned to the queue and Run() returns. SIGHUP (reload flag): the configuration file is read
+// again between jobs.
 #pragma once
 
 #include <chrono>
@@ -19,6 +21,8 @@
 #include "core/fs.h"
 #include "core/queue_store.h"
 #include "judge_runner/archive_source.h"
+#include "judge_runner/attribution.h"
+#include "judge_runner/job.h"
 
 namespace oj::runner {
 
@@ -47,6 +51,8 @@ class Runner {
   bool CleanLeftovers();
   void JudgeOne(const ClaimedSubmission& job);
   Result<LocalArchive> ObtainArchive(const ClaimedSubmission& job);
+  // After an internal error: the built-in self-test, then the module's canary if any.
+  SelfTestReport SelfTest(const ClaimedSubmission& job, const JobEnv& env);
   // FinishSubmission, retried while the database is unreachable (kResultRetryFor).
   Status WriteResult(const std::string& id, const JudgedResult& r);
 
@@ -59,6 +65,7 @@ class Runner {
   std::string runner_dir_;
   std::string extract_binary_;
   std::string student_run_;
+  std::string seccomp_file_;  // <work_dir>/<runner_name>.seccomp.bpf, written at start
   RunnerHeartbeat heartbeat_;
   std::chrono::steady_clock::time_point next_heartbeat_{};
   uint64_t seq_ = 0;

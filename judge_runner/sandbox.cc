@@ -20,7 +20,6 @@
 namespace oj::runner {
 namespace {
 
-constexpr const char* kBwrap = "/usr/bin/bwrap";
 constexpr size_t kStatusMax = 64 << 10;
 
 // The system directories; lib* may be symlinks into /usr (merged /usr).
@@ -56,8 +55,8 @@ struct Pipe {
 
 // After fork, before exec: only async-signal-safe calls. Never returns.
 [[noreturn]] void ExecChild(const std::vector<const char*>& procs_files, const SandboxLimits& lim,
-                            int in_fd, int out_fd, int status_fd, int started_fd, pid_t parent,
-                            char* const* argv) {
+                            int in_fd, int out_fd, int status_fd, int started_fd, int seccomp_fd,
+                            const char* bwrap, pid_t parent, char* const* argv) {
   auto fail = [](const char* what) {
     const char* e = std::strerror(errno);
     (void)!::write(2, "sandbox setup: ", 15);
@@ -70,11 +69,14 @@ struct Pipe {
   if (::dup2(in_fd, 0) < 0 || ::dup2(out_fd, 1) < 0 || ::dup2(out_fd, 2) < 0) fail("dup2");
   // fds 3 and 4 (bwrap's status, our start marker): move them up first so that
   // neither dup2 clobbers the other.
+  // fd 5: the seccomp filter bwrap reads (--seccomp 5), when there is one.
   int status_hi = ::fcntl(status_fd, F_DUPFD, 10), started_hi = ::fcntl(started_fd, F_DUPFD, 10);
+  int seccomp_hi = seccomp_fd >= 0 ? ::fcntl(seccomp_fd, F_DUPFD, 10) : -1;
   if (status_hi < 0 || started_hi < 0 || ::dup2(status_hi, 3) < 0 || ::dup2(started_hi, 4) < 0) {
     fail("dup2");
   }
-  ::close_range(5, ~0u, 0);
+  if (seccomp_fd >= 0 && (seccomp_hi < 0 || ::dup2(seccomp_hi, 5) < 0)) fail("dup2");
+  ::close_range(seccomp_fd >= 0 ? 6 : 5, ~0u, 0);
   for (const char* f : procs_files) {
     int fd = ::open(f, O_WRONLY | O_CLOEXEC);
     if (fd < 0 || ::write(fd, "0", 1) != 1) fail("join cgroup");
@@ -102,7 +104,7 @@ struct Pipe {
   if (::getppid() != parent) ::_exit(127);  // the runner died already
   char env_path[] = "PATH=/usr/bin:/bin";
   char* envp[] = {env_path, nullptr};
-  ::execve(kBwrap, argv, envp);
+  ::execve(bwrap, argv, envp);
   fail("exec bwrap");
   ::_exit(127);
 }
@@ -141,8 +143,15 @@ std::vector<std::string> BwrapArgs(const SandboxSpec& spec) {
   for (const char* f : kEtcFiles) {
     AppendAll(a, {"--ro-bind-try", root + "/etc/" + f, std::string("/etc/") + f});
   }
-  AppendAll(a, {"--proc", "/proc", "--dev", "/dev", "--size",
-                std::to_string(spec.limits.scratch_bytes), "--tmpfs", "/tmp"});
+  AppendAll(a, {"--proc", "/proc", "--dev", "/dev"});
+  if (spec.scratch_dir.empty()) {
+    AppendAll(a, {"--size", std::to_string(spec.limits.scratch_bytes), "--tmpfs", "/tmp"});
+  } else {
+    AppendAll(a, {"--bind", spec.scratch_dir, "/tmp"});
+  }
+  // /dev/shm is a directory of bwrap's /dev tmpfs, which has no size: give it one.
+  AppendAll(a, {"--size", std::to_string(spec.limits.shm_bytes), "--tmpfs", "/dev/shm"});
+  if (!spec.seccomp_file.empty()) AppendAll(a, {"--seccomp", "5"});
   for (const Bind& b : spec.binds) {
     AppendAll(a, {b.writable ? "--bind" : "--ro-bind", b.source, b.target});
   }
@@ -171,6 +180,13 @@ Result<SandboxResult> RunSandboxed(const SandboxSpec& spec, const TickFn& tick,
   if (!status.ok()) return status.status();
   auto started = Pipe::Make();
   if (!started.ok()) return started.status();
+  UniqueFd seccomp;
+  if (!spec.seccomp_file.empty()) {
+    seccomp.reset(::open(spec.seccomp_file.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!seccomp.valid()) {
+      return Status::Internal("seccomp filter " + spec.seccomp_file + ": " + std::strerror(errno));
+    }
+  }
   UniqueFd devnull;
   int in_fd = spec.stdin_fd;
   if (in_fd < 0) {
@@ -192,7 +208,7 @@ Result<SandboxResult> RunSandboxed(const SandboxSpec& spec, const TickFn& tick,
   if (pid < 0) return Status::Internal(std::string("fork: ") + std::strerror(errno));
   if (pid == 0) {
     ExecChild(procs, spec.limits, in_fd, out->write.get(), status->write.get(),
-              started->write.get(), parent, argv.data());
+              started->write.get(), seccomp.get(), spec.bwrap.c_str(), parent, argv.data());
   }
   out->write.reset();
   status->write.reset();

@@ -10,7 +10,7 @@
 //   /proc, /dev                   the sandbox's own PID namespace; minimal devices
 //   /judge                        the module's judge directory, read-only
 //   /submission, /out             the job's writable tmpfs (size- and inode-capped)
-//   /tmp                          a private tmpfs of limits.scratch_bytes
+//   /tmp                          a private scratch tmpfs (limits.scratch_bytes/inodes)
 //   everything else               absent; / itself is read-only
 // No network interface exists but loopback, so connect() to anything fails. bwrap is
 // PID 1 of the namespace: when the program exits, every process it left behind dies
@@ -45,6 +45,13 @@ struct SandboxSpec {
   std::string cwd = "/";
   std::string root_fs;  // system directories from here; empty: the host's
   int stdin_fd = -1;    // -1: /dev/null
+  // A tmpfs the caller mounted (JobBox::ResetScratch: bytes and inodes capped), bound
+  // writable at /tmp; empty: bwrap's own tmpfs of limits.scratch_bytes.
+  std::string scratch_dir;
+  // A compiled seccomp filter (SeccompFilter::Write) that bwrap applies to the program;
+  // empty: none. Not for a stage that itself nests a sandbox (the test stage's judge).
+  std::string seccomp_file;
+  std::string bwrap = "/usr/bin/bwrap";  // runner.bwrap_path
   SandboxLimits limits;
   std::string runner_name;  // cgroup directory owner
   std::string run_name;     // unique per run of this runner

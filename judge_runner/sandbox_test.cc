@@ -3,12 +3,14 @@
 #include "judge_runner/sandbox.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
 
 #include "judge_runner/cgroup.h"
+#include "judge_runner/seccomp.h"
 
 namespace oj::runner {
 namespace {
@@ -128,6 +130,58 @@ TEST_F(SandboxTest, LeftBehindChildDies) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->exit_code, 0);
   EXPECT_EQ(WEXITSTATUS(system("pgrep -f 'oj-sbx-[l]eftover' >/dev/null")), 1);
+}
+
+TEST_F(SandboxTest, FileSizeLimit) {
+  SandboxLimits lim;
+  lim.file_size_bytes = 1 << 20;
+  auto r = Run({"/bin/sh", "-c", "head -c 2000000 /dev/zero > /tmp/big"}, lim);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->term_signal, SIGXFSZ) << r->output;  // sh reports its child's signal
+}
+
+TEST_F(SandboxTest, OpenFilesLimit) {
+  SandboxLimits lim;
+  lim.open_files = 16;
+  auto r = Run({"/usr/bin/python3", "-c",
+                "import os\nfds = []\ntry:\n  while True: fds.append(os.open('/dev/null', 0))\n"
+                "except OSError as e: print('EMFILE' if e.errno == 24 else e, len(fds))"},
+               lim);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_NE(r->output.find("EMFILE"), std::string::npos) << r->output;
+}
+
+TEST_F(SandboxTest, ScratchAndShmHaveSizes) {
+  SandboxLimits lim;
+  lim.scratch_bytes = 1 << 20;
+  lim.shm_bytes = 1 << 20;
+  auto r = Run({"/bin/sh", "-c",
+                "head -c 3000000 /dev/zero > /tmp/big 2>/dev/null || echo tmp-full;"
+                "head -c 3000000 /dev/zero > /dev/shm/big 2>/dev/null || echo shm-full"},
+               lim);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_NE(r->output.find("tmp-full\nshm-full"), std::string::npos) << r->output;
+}
+
+TEST_F(SandboxTest, SeccompFilterRefusesPtraceAndNewNamespaces) {
+  char dir[] = "/tmp/oj-sbx-sc-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  std::string filter = std::string(dir) + "/f.bpf";
+  ASSERT_TRUE(WriteSeccompFilter(filter).ok());
+  SandboxSpec s;
+  s.argv = {"/usr/bin/python3", "-c",
+            "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+            "print('ptrace', libc.ptrace(16, 1, 0, 0), ctypes.get_errno())\n"   // PTRACE_ATTACH
+            "print('unshare', libc.unshare(0x10000000), ctypes.get_errno())\n"  // CLONE_NEWUSER
+            "print('child', os.fork() if False else 'ok')"};
+  s.runner_name = "sandbox-test-" + std::to_string(::getpid());
+  s.run_name = "seccomp";
+  s.seccomp_file = filter;
+  auto r = RunSandboxed(s, nullptr, std::chrono::milliseconds(100));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_NE(r->output.find("ptrace -1 1\nunshare -1 1\nchild ok"), std::string::npos) << r->output;
+  unlink(filter.c_str());
+  rmdir(dir);
 }
 
 TEST_F(SandboxTest, BadSetupIsAnInternalError) {

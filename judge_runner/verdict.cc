@@ -1,8 +1,12 @@
 #include "judge_runner/verdict.h"
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <string_view>
+
+#include "core/utf8.h"
 
 namespace oj::runner {
 namespace {
@@ -11,8 +15,67 @@ const std::set<std::string> kJudgeNamedVerdicts = {"wrong_answer", "runtime_erro
                                                    "memory_limit", "output_limit"};
 
 std::string Cut(std::string s, size_t max) {
-  if (s.size() > max) s.resize(max);
+  if (s.size() > max) s.resize(Utf8CutPoint(s, max));
   return s;
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// The code unit of a "\uXXXX" escape at text[i] (the backslash), or -1.
+int EscapeAt(std::string_view text, size_t i) {
+  if (i + 6 > text.size() || text[i] != '\\' || text[i + 1] != 'u') return -1;
+  int v = 0;
+  for (size_t k = 2; k < 6; ++k) {
+    int h = HexValue(text[i + k]);
+    if (h < 0) return -1;
+    v = v * 16 + h;
+  }
+  return v;
+}
+
+// Judges often echo the student's output into messages, so result.json may carry bytes
+// that are not UTF-8 (raw, or as Python's json.dump writes surrogate-escaped bytes: a
+// lone "\udcff"). nlohmann's parser refuses both; replacing them with U+FFFD first keeps
+// the report. Raw invalid bytes are only legal inside strings anyway, so outside them
+// the text still fails to parse as it would have.
+std::string ReplaceInvalidText(std::string_view raw) {
+  const std::string text = ToValidUtf8(raw);
+  std::string out;
+  out.reserve(text.size());
+  bool in_string = false;
+  for (size_t i = 0; i < text.size();) {
+    const char c = text[i];
+    if (c == '"') in_string = !in_string;
+    if (!in_string || c != '\\') {
+      out.push_back(c);
+      ++i;
+      continue;
+    }
+    const int unit = EscapeAt(text, i);
+    if (unit >= 0xD800 && unit <= 0xDBFF) {
+      const int low = EscapeAt(text, i + 6);
+      if (low >= 0xDC00 && low <= 0xDFFF) {
+        out.append(text, i, 12);
+        i += 12;
+      } else {
+        out.append("\\ufffd");
+        i += 6;
+      }
+    } else if (unit >= 0xDC00 && unit <= 0xDFFF) {
+      out.append("\\ufffd");
+      i += 6;
+    } else {
+      const size_t n = std::min<size_t>(2, text.size() - i);  // any other escape, \" too
+      out.append(text, i, n);
+      i += n;
+    }
+  }
+  return out;
 }
 
 Verdict Internal(std::string reason) {
@@ -42,7 +105,8 @@ Result<JudgeReport> ParseResultJson(const std::string& text) {
   if (text.size() > kResultJsonMaxBytes) {
     return Status::InvalidArgument("result.json is larger than 1 MiB");
   }
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  nlohmann::json j =
+      nlohmann::json::parse(ReplaceInvalidText(text), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) {
     return Status::InvalidArgument("result.json is not a JSON object");
   }

@@ -204,5 +204,62 @@ TEST(VerdictTest, ResultJsonBounds) {
   EXPECT_FALSE(ParseResultJson(std::string(kResultJsonMaxBytes + 1, ' ')).ok());
 }
 
+// A judge echoing the student's bytes must not turn the submission into a judge error:
+// invalid text in a string becomes U+FFFD and the report is kept.
+TEST(VerdictTest, ResultJsonWithInvalidTextIsKept) {
+  const std::string fffd = "\xEF\xBF\xBD";
+  struct {
+    const char* name;
+    std::string json;
+    std::string test_name;
+    std::string message;
+  } cases[] = {
+      {"raw invalid bytes in a name",
+       "{\"score\":0,\"max_score\":1,\"tests\":[{\"name\":\"t\xff\xfe\",\"passed\":false}]}",
+       "t" + fffd + fffd, ""},
+      {"raw invalid bytes in a message",
+       "{\"score\":0,\"max_score\":1,\"tests\":[{\"name\":\"t\",\"passed\":false,"
+       "\"message\":\"got \xC3\x28 here\"}]}",
+       "t", "got " + fffd + "( here"},
+      {"truncated sequence before the quote",
+       "{\"score\":0,\"max_score\":1,\"tests\":[{\"name\":\"t\xE2\x82\",\"passed\":true}]}",
+       "t" + fffd, ""},
+      {"Python's surrogate-escaped byte",
+       R"({"score":0,"max_score":1,"tests":[{"name":"t","passed":false,"message":"a\udcffb"}]})",
+       "t", "a" + fffd + "b"},
+      {"lone high surrogate escape",
+       R"({"score":0,"max_score":1,"tests":[{"name":"\ud83d","passed":false}]})", fffd, ""},
+      {"high surrogate escape then a letter",
+       R"({"score":0,"max_score":1,"tests":[{"name":"\ud83dx","passed":false}]})", fffd + "x", ""},
+      {"a valid surrogate pair stays",
+       R"({"score":0,"max_score":1,"tests":[{"name":"\ud83d\ude00","passed":false}]})",
+       "\xF0\x9F\x98\x80", ""},
+      {"escaped backslash before u is not an escape",
+       R"({"score":0,"max_score":1,"tests":[{"name":"\\udcff","passed":false}]})", "\\udcff", ""},
+      {"escaped quote keeps the string open",
+       R"({"score":0,"max_score":1,"tests":[{"name":"q\"\udcff","passed":false}]})", "q\"" + fffd,
+       ""},
+  };
+  for (const auto& c : cases) {
+    auto r = ParseResultJson(c.json);
+    ASSERT_TRUE(r.ok()) << c.name << ": " << r.status().message();
+    ASSERT_EQ(r->tests.size(), 1u) << c.name;
+    EXPECT_EQ(r->tests[0].name, c.test_name) << c.name;
+    EXPECT_EQ(r->tests[0].message, c.message) << c.name;
+  }
+  // Outside strings, invalid bytes are still not JSON.
+  EXPECT_FALSE(ParseResultJson("{\"score\":0,\xff\"max_score\":1}").ok());
+}
+
+TEST(VerdictTest, ResultJsonCutsKeepCharactersWhole) {
+  std::string euros;
+  for (int i = 0; i < 100; ++i) euros += "\xE2\x82\xAC";  // 300 bytes, 3 each
+  auto r = ParseResultJson(R"({"score": 0, "max_score": 1, "tests": [{"name":")" + euros +
+                           R"(","passed":false,"message":")" + euros + R"("}]})");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->tests[0].name.size(), kTestNameMax / 3 * 3);  // 198: no half euro
+  EXPECT_EQ(r->tests[0].message, euros);
+}
+
 }  // namespace
 }  // namespace oj::runner

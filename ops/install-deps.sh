@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config clang clang-format libclang-rt-14-dev
   libfcgi-dev libmysqlcppconn-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libtomlplusplus-dev libcli11-dev libssl-dev libarchive-dev libgtest-dev googletest
-  libcurl4-openssl-dev
+  libcurl4-openssl-dev libseccomp-dev
   # the stack
   nginx mariadb-server mariadb-client libjs-bootstrap5 bubblewrap
   # tests, load and benchmarks

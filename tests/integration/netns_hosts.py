@@ -231,7 +231,7 @@ class Hosts:
         run(*self.ns_cmd(self.intake, "nginx", "-e", self.path("log/nginx-error.log"), "-p",
                          self.path("var/nginx"), "-c", self.path("var/nginx/nginx.conf")))
         self.wait_for(lambda: self.curl(self.intake, "http://127.0.0.1:8080/healthz")[0] == 200,
-                      30, "intake /healthz")
+                      60, "intake /healthz")
         self.course = "S" + secrets.token_hex(3)
         self.ojctl("course", "add", self.course, "--title", "Scale test")
         for module in ("W1", "LONG"):
@@ -302,7 +302,7 @@ class Hosts:
                   "[upload]", "token_limit = 1000", "min_free_bytes = 0",
                   "[rate]", "microcache_s = 0",
                   "[runner]", f"lease_s = {self.lease_s}", f"heartbeat_s = {self.heartbeat_s}",
-                  "idle_poll_ms = 50", "max_attempts = 5", "max_internal_errors = 100",
+                  "idle_poll_ms = 50", "max_attempts = 5",
                   f'work_dir = "{self.dir}/judge-work/{"intake" if intake else f"host{n}"}"',
                   "psi_memory_max = 100.0", "psi_io_max = 100.0", "mem_available_min_bytes = 0",
                   "disk_free_min_bytes = 0"]

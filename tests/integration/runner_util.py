@@ -2,11 +2,13 @@
 import io
 import os
 import re
+import shutil
 import signal
 import subprocess
 import tarfile
 import tempfile
 import time
+import unittest
 
 import ojtest
 
@@ -152,7 +154,7 @@ class StackRunnerPaused:
                            capture_output=True, text=True, check=True)
         with open(self.supfile, "w") as f:
             f.write(r.stdout.strip())
-        ojtest.wait_for(lambda: (p := self._pid(self.pidfile)) and alive(p), timeout=30,
+        ojtest.wait_for(lambda: (p := self._pid(self.pidfile)) and alive(p), timeout=60,
                         what="runner-1 to restart")
         return False
 
@@ -164,3 +166,93 @@ def lab1_course(students=1, supersede=True):
 
 def hostname():
     return os.uname().nodename
+
+
+def runner_states():
+    """{runner id: state} of every runner the database knows."""
+    return dict(ojtest.sql("SELECT id, state FROM runners"))
+
+
+def write_judge(parent, name, files):
+    """A module judge directory parent/name with files {name: text}, readable by the sandbox."""
+    judge = os.path.join(parent, name)
+    os.mkdir(judge)
+    for fname, text in files.items():
+        with open(os.path.join(judge, fname), "w") as f:
+            f.write(text)
+    os.chmod(judge, 0o755)
+    return judge
+
+
+# A module judge that builds main.c and runs the naive test.py below (it follows links):
+# after the program ran, it reads /submission/answer.txt and gives full marks if that is
+# its secret. The protection must not depend on the judge's care.
+GCC_JUDGE_TOML = """max_score = 100
+[build]
+command = ["gcc", "-O2", "-o", "main", "main.c"]
+[test]
+command = ["python3", "/judge/test.py"]
+"""
+READER_SECRET = "staff-only-" + os.urandom(6).hex()
+READER_JUDGE = {"judge.toml": GCC_JUDGE_TOML, "secret.txt": READER_SECRET, "test.py": """\
+import json, os, subprocess
+subprocess.run([os.environ["OJ_RUN"], "./main"], timeout=10)
+secret = open("/judge/secret.txt").read()
+try:
+    got = open("/submission/answer.txt").read()
+except OSError as e:
+    got = "unreadable: " + e.__class__.__name__
+ok = got == secret
+json.dump({"score": 100 if ok else 0, "max_score": 100,
+           "tests": [{"name": "answer", "passed": ok, "message": "read: " + got}]},
+          open(os.environ["OJ_RESULT"], "w"))
+"""}
+
+
+class HostileUploads(unittest.TestCase):
+    """Base of the tests that send one hostile upload per case (issue 16): a course with the
+    stock Lab1 and the modules of JUDGES ({module: {file: text}}, judges written to a
+    temporary directory), two students (the first attacks, the second is the control)."""
+    JUDGES = {}
+    HELLO = b'#include <stdio.h>\nint main(void) { puts("Hello, OJ!"); return 0; }\n'
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="oj-hostile-")
+        os.chmod(cls.tmp, 0o755)  # the sandbox uid reads the judges below
+        cls.course, cls.tokens = lab1_course(students=2, supersede=False)
+        for module, files in cls.JUDGES.items():
+            judge = write_judge(cls.tmp, module.lower(), files)
+            ojtest.ojctl("module", "add", cls.course, module, "--opens", "now-1d", "--deadline", "now+30d",
+                         "--judge-dir", judge, "--supersede", "off")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def judge_archive(self, path, module="Lab1"):
+        """Submits the archive at path as the first student; returns (id, final row)."""
+        try:
+            sid = submit(path, self.tokens[0], self.course, module)
+        finally:
+            os.unlink(path)
+        return sid, wait_done(sid, timeout=300)
+
+    def assertVerdict(self, row, verdict):
+        self.assertEqual((row["status"], row["verdict"]), ("done", verdict), row["log"][-3000:])
+        self.assertEqual(row["attempts"], 0, "judged more than once")
+
+    def assertGradingGoesOn(self):
+        """The next ordinary upload of another student is judged; no runner is disabled."""
+        path = tar_bz2({"main.c": self.HELLO})
+        try:
+            sid = submit(path, self.tokens[1], self.course, "Lab1")
+        finally:
+            os.unlink(path)
+        row = wait_done(sid, timeout=120)
+        self.assertEqual((row["status"], row["verdict"]), ("done", "accepted"), row["log"][-2000:])
+        states = runner_states()
+        self.assertNotIn("disabled", states.values(), states)
+
+    def message(self, sid):
+        return " ".join(t[2] for t in tests_of(sid))
