@@ -2,6 +2,8 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -84,6 +86,9 @@ std::map<std::string, Setter> Bindings(Config& c) {
   b["server.archive_allow"] = StringListSetter(&c.server.archive_allow);
   b["server.nginx_workers"] = IntSetter(&c.server.nginx_workers, 1);
   b["server.nginx_worker_connections"] = IntSetter(&c.server.nginx_worker_connections, 64);
+  b["server.public_url"] = StringSetter(&c.server.public_url);
+  b["server.nginx_user"] = StringSetter(&c.server.nginx_user);
+  b["server.nginx_group"] = StringSetter(&c.server.nginx_group);
   b["paths.var_dir"] = StringSetter(&c.paths.var_dir);
   b["paths.storage_dir"] = StringSetter(&c.paths.storage_dir);
   b["paths.run_dir"] = StringSetter(&c.paths.run_dir);
@@ -108,6 +113,7 @@ std::map<std::string, Setter> Bindings(Config& c) {
   b["database.tls_cert"] = StringSetter(&c.database.tls_cert);
   b["database.tls_key"] = StringSetter(&c.database.tls_key);
   b["fcgi.socket"] = StringSetter(&c.fcgi.socket);
+  b["fcgi.socket_group"] = StringSetter(&c.fcgi.socket_group);
   b["fcgi.workers"] = IntSetter(&c.fcgi.workers, 1);
   b["fcgi.max_requests"] = IntSetter(&c.fcgi.max_requests, 1);
   b["fcgi.request_timeout_s"] = IntSetter(&c.fcgi.request_timeout_s, 1);
@@ -194,7 +200,38 @@ void ResolvePath(std::string* p, const std::string& base) {
   if (path.is_relative()) *p = (std::filesystem::path(base) / path).lexically_normal().string();
 }
 
+// A user or group name as nginx's `user` line and getgrnam take it: nothing that could end
+// the directive or the line.
+bool IsPlainName(const std::string& name) {
+  return std::all_of(name.begin(), name.end(), [](unsigned char ch) {
+    return std::isalnum(ch) || ch == '_' || ch == '.' || ch == '-';
+  });
+}
+
+Status ValidatePublicUrl(const std::string& url) {
+  if (url.empty()) return Status::Ok();
+  bool scheme = url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
+  size_t host_at = url.find("://") + 3;
+  bool clean = std::all_of(url.begin(), url.end(), [](unsigned char ch) {
+    return ch > 0x20 && ch < 0x7f && ch != '"' && ch != '\\' && ch != '<' && ch != '>';
+  });
+  if (!scheme || !clean || url.size() == host_at || url.back() == '/' ||
+      url.find_first_of("?#", host_at) != std::string::npos) {
+    return Status::InvalidArgument(
+        "config key 'server.public_url' must be the address students use, like "
+        "\"https://oj.example.edu\" or \"http://10.0.0.5:8080\" (http or https, no trailing "
+        "slash, no query; got '" +
+        url + "')");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+std::string PublicBaseUrl(const Config& c) {
+  if (!c.server.public_url.empty()) return c.server.public_url;
+  return "http://" + c.server.listen + ":" + std::to_string(c.server.port);
+}
 
 Status ValidateConfig(const Config& c) {
   static const char* kLevels[] = {"trace", "debug", "info", "warn", "error"};
@@ -223,6 +260,16 @@ Status ValidateConfig(const Config& c) {
   }
   if (c.server.listen.empty()) {
     return Status::InvalidArgument("config key 'server.listen' must not be empty");
+  }
+  if (Status url = ValidatePublicUrl(c.server.public_url); !url.ok()) return url;
+  for (const auto& [key, name] : {std::pair{"server.nginx_user", &c.server.nginx_user},
+                                  std::pair{"server.nginx_group", &c.server.nginx_group},
+                                  std::pair{"fcgi.socket_group", &c.fcgi.socket_group}}) {
+    if (!IsPlainName(*name)) {
+      return Status::InvalidArgument(std::string("config key '") + key +
+                                     "' must be a user or group name ([A-Za-z0-9_.-], got '" +
+                                     *name + "')");
+    }
   }
   if (c.database.socket.empty() && c.database.host.empty()) {
     return Status::InvalidArgument("config needs 'database.socket' or 'database.host'");

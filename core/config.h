@@ -20,6 +20,13 @@ struct ServerConfig {
   std::vector<std::string> archive_allow = {"127.0.0.1"};
   uint32_t nginx_workers = 2;
   uint32_t nginx_worker_connections = 4096;
+  // What students type: links the app hands out (X-OJ-Result-URL) start with it, never with
+  // a request's Host header, which the client chooses. Empty: http://<listen>:<port>.
+  std::string public_url;
+  // nginx's workers when its master runs as root (the development stack; production passes
+  // `-g "user www-data oj;"`): unprivileged, in the group that may reach the pool's socket.
+  std::string nginx_user = "www-data";
+  std::string nginx_group = "oj";
 };
 
 struct PathsConfig {  // relative paths are resolved against the config file's directory
@@ -59,6 +66,9 @@ struct DatabaseConfig {
 
 struct FcgiConfig {
   std::string socket = "var/run/fcgi.sock";
+  // The socket is mode 0660; this group (nginx's workers') gets it. Empty: the pool's own
+  // group (production: Group=oj in oj-fcgi.service).
+  std::string socket_group;
   uint32_t workers = 8;
   uint32_t max_requests = 5000;     // a worker is recycled after this many requests
   uint32_t request_timeout_s = 60;  // a worker stuck longer on one request is killed
@@ -203,5 +213,8 @@ Result<Config> ParseConfig(const std::string& toml_text, const std::string& base
 Result<Config> LoadConfig(const std::string& path);
 // Checks cross-key rules (e.g. nonzero pool size); ParseConfig calls it.
 Status ValidateConfig(const Config& c);
+// The scheme, host and port students reach the server at: server.public_url, or
+// http://<listen>:<port> when that is empty. No trailing slash.
+std::string PublicBaseUrl(const Config& c);
 
 }  // namespace oj

@@ -105,12 +105,36 @@ TEST(ConfigTest, BadInputNamesTheKeyAndReason) {
       {"[upload]\ndedup_window_s = 600\n", "Idempotency-Key"},  // removed: says why
       {"[runner]\nmax_internal_errors = 3\n", "self-test"},     // removed: says why
       {"[runner]\nbwrap_path = \"bwrap\"\n", "runner.bwrap_path"},
+      {"[server]\npublic_url = \"oj.example.edu\"\n", "server.public_url"},
+      {"[server]\npublic_url = \"https://oj.example.edu/\"\n", "no trailing"},
+      {"[server]\npublic_url = \"https://\"\n", "server.public_url"},
+      {"[server]\npublic_url = \"https://a.edu/x?y=1\"\n", "server.public_url"},
+      {"[server]\npublic_url = \"https://a.edu/<script>\"\n", "server.public_url"},
+      {"[server]\nnginx_user = \"root; daemon off\"\n", "server.nginx_user"},
+      {"[fcgi]\nsocket_group = \"oj staff\"\n", "fcgi.socket_group"},
   };
   for (const BadCase& bc : cases) {
     auto c = ParseConfig(bc.toml, "/srv");
     ASSERT_FALSE(c.ok()) << bc.toml;
     EXPECT_NE(c.status().message().find(bc.must_mention), std::string::npos)
         << bc.toml << " -> " << c.status().message();
+  }
+}
+
+TEST(ConfigTest, PublicUrlIsTheConfiguredOneOrListenAndPort) {
+  struct Case {
+    const char* toml;
+    const char* want;
+  } cases[] = {
+      {"", "http://127.0.0.1:8080"},
+      {"[server]\nlisten = \"0.0.0.0\"\nport = 80\n", "http://0.0.0.0:80"},
+      {"[server]\npublic_url = \"https://oj.example.edu\"\n", "https://oj.example.edu"},
+      {"[server]\npublic_url = \"http://198.18.0.1:8080/judge\"\n", "http://198.18.0.1:8080/judge"},
+  };
+  for (const Case& tc : cases) {
+    auto c = ParseConfig(tc.toml, "/srv");
+    ASSERT_TRUE(c.ok()) << tc.toml << c.status().ToString();
+    EXPECT_EQ(PublicBaseUrl(*c), tc.want) << tc.toml;
   }
 }
 

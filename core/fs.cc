@@ -50,7 +50,11 @@ Status MakeDirs(const std::string& dir, unsigned mode) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return Status::Internal("cannot create directory " + dir + ": " + ec.message());
-  ::chmod(dir.c_str(), mode);
+  // Keep the setgid bit a directory inherits from a setgid parent (the storage directory is
+  // setgid so that stored archives belong to nginx's group): chmod would clear it.
+  struct stat st {};
+  unsigned keep = ::stat(dir.c_str(), &st) == 0 ? (st.st_mode & S_ISGID) : 0;
+  ::chmod(dir.c_str(), mode | keep);
   return Status::Ok();
 }
 

@@ -43,7 +43,10 @@ std::map<std::string, std::string> NginxTemplateVars(const Config& c, bool run_a
   std::map<std::string, std::string> v;
   auto n = [](uint64_t x) { return std::to_string(x); };
   v["config_path"] = c.source_path.empty() ? "defaults" : c.source_path;
-  v["user_line"] = run_as_root ? "user root root;" : "";
+  // Workers never run as root: a master started as root (the development stack) hands them
+  // to server.nginx_user in server.nginx_group, the group that may reach the pool's socket.
+  v["user_line"] =
+      run_as_root ? "user " + c.server.nginx_user + " " + c.server.nginx_group + ";" : "";
   v["nginx_workers"] = n(c.server.nginx_workers);
   v["worker_connections"] = n(c.server.nginx_worker_connections);
   v["run_dir"] = c.paths.run_dir;

@@ -15,9 +15,9 @@ namespace oj {
 Result<std::string> RenderTemplate(const std::string& tmpl,
                                    const std::map<std::string, std::string>& vars);
 
-// The values the nginx template needs. run_as_root adds a `user root;` line, which
-// the embedded stack needs when started as root (nginx workers otherwise drop to
-// nobody and cannot write the temp directories under var/).
+// The values the nginx template needs. run_as_root adds a `user <server.nginx_user>
+// <server.nginx_group>;` line for a master started as root (the development stack): the
+// workers drop to that user, and the master hands them the temp and cache directories.
 std::map<std::string, std::string> NginxTemplateVars(const Config& c, bool run_as_root);
 
 // The template compiled into the binary.

@@ -27,7 +27,7 @@ TEST(NginxRenderTest, LimitsComeFromTheConfig) {
   EXPECT_NE(conf->find("listen 127.0.0.1:18080"), std::string::npos);
   EXPECT_NE(conf->find("allow 10.0.0.0/8;"), std::string::npos);
   EXPECT_EQ(conf->find("fastcgi_cache oj_pages;"), std::string::npos);
-  EXPECT_EQ(conf->find("user root"), std::string::npos);
+  EXPECT_EQ(conf->find("\nuser "), std::string::npos);
   EXPECT_EQ(conf->find("fastcgi_keep_conn on"), std::string::npos);
 }
 
@@ -43,7 +43,8 @@ TEST(NginxRenderTest, DefaultsRenderTheSpecLines) {
   EXPECT_NE(conf->find("fastcgi_cache_lock_timeout 50ms;"), std::string::npos);
   EXPECT_NE(conf->find("fastcgi_cache_use_stale updating"), std::string::npos);
   EXPECT_EQ(conf->find("fastcgi_cache_background_update on"), std::string::npos);
-  EXPECT_NE(conf->find("user root root;"), std::string::npos);
+  EXPECT_NE(conf->find("\nuser www-data oj;\n"), std::string::npos);  // never root workers
+  EXPECT_EQ(conf->find("user root"), std::string::npos);
   EXPECT_EQ(conf->find("{{"), std::string::npos);
 }
 

@@ -42,9 +42,12 @@ Response Received(const std::string& id, SysTime at, bool late) {
 
 std::optional<Response> DecideIdentity(const UploadTarget& t) {
   // An invalid token learns nothing else: not whether the course or module exists.
+  // A valid token names a course unknown to the server only by not being in it: the same
+  // 403 as an unknown token, or a valid token would learn which courses exist.
   if (!t.token_found || !t.token_enabled) return Response::Line(403, lines::kInvalidToken);
-  if (!t.course_found) return Response::Line(404, lines::kUnknownTarget);
-  if (t.student_course_id != t.course_id) return Response::Line(403, lines::kInvalidToken);
+  if (!t.course_found || t.student_course_id != t.course_id) {
+    return Response::Line(403, lines::kInvalidToken);
+  }
   if (!t.module) return Response::Line(404, lines::kUnknownTarget);
   return std::nullopt;
 }

@@ -54,11 +54,12 @@ TEST(AdmissionTest, TargetTable) {
        "2024-10-05 00:00:00", 10, 403, "[FAIL ✗] Invalid token!", false},
       {"token of another course", with([](UploadTarget& t) { t.student_course_id = 2; }),
        "2024-10-05 00:00:00", 10, 403, "[FAIL ✗] Invalid token!", false},
-      {"unknown course", with([](UploadTarget& t) {
+      {"valid token, unknown course: the unknown token's 403", with([](UploadTarget& t) {
          t.course_found = false;
+         t.course_id = 0;
          t.module.reset();
        }),
-       "2024-10-05 00:00:00", 10, 404, "[FAIL ✗] Unknown course or module!", false},
+       "2024-10-05 00:00:00", 10, 403, "[FAIL ✗] Invalid token!", false},
       {"unknown module", with([](UploadTarget& t) { t.module.reset(); }), "2024-10-05 00:00:00", 10,
        404, "[FAIL ✗] Unknown course or module!", false},
       {"not open", Good(), "2024-09-30 23:59:59", 10, 403,

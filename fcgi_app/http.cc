@@ -36,6 +36,9 @@ std::string StatusReason(int status) {
 std::string SerializeResponse(const Response& r) {
   std::string out = "Status: " + std::to_string(r.status) + " " + StatusReason(r.status) + "\r\n";
   if (r.status != 304) out += "Content-Type: " + r.content_type + "\r\n";
+  // Every answer is what its Content-Type says: a browser never guesses (an uploaded
+  // archive's bytes never reach a body, but a log line does).
+  out += "X-Content-Type-Options: nosniff\r\n";
   for (const auto& [k, v] : r.headers) out += k + ": " + v + "\r\n";
   out += "\r\n";
   if (r.status != 304) out += r.body;

@@ -25,8 +25,6 @@ struct Request {
   std::string content_type;
   uint64_t content_length = 0;
   std::string remote_addr;
-  std::string host;             // Host header, for absolute links
-  std::string scheme;           // http or https
   std::string idempotency_key;  // the Idempotency-Key header as sent ("" when absent)
   std::string if_none_match;
   BodyReader* body = nullptr;

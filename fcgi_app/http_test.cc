@@ -32,5 +32,14 @@ TEST(HttpTest, Status422HasItsReason) {
       0u);
 }
 
+TEST(HttpTest, EveryAnswerForbidsContentSniffing) {
+  for (int status : {200, 304, 403, 500}) {
+    Response r = Response::Line(status, "x");
+    EXPECT_NE(SerializeResponse(r).find("\r\nX-Content-Type-Options: nosniff\r\n"),
+              std::string::npos)
+        << status;
+  }
+}
+
 }  // namespace
 }  // namespace oj

@@ -1,6 +1,7 @@
 #include "fcgi_app/pool.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
@@ -16,6 +17,7 @@
 #include <cstring>
 #include <deque>
 #include <map>
+#include <optional>
 #include <vector>
 
 #include "core/db.h"
@@ -34,22 +36,43 @@ constexpr int kCrashLoopLimit = 10;
 constexpr int64_t kCrashLoopWindowMs = 10000;
 constexpr int64_t kStuckGraceMs = 5000;
 
-Result<int> OpenListenSocket(const std::string& path) {
+// The socket is born 0660 (no moment when others could connect) and given socket_group,
+// the group of nginx's workers: nobody else on the host talks FastCGI to the pool.
+Result<int> OpenListenSocket(const std::string& path, const std::string& socket_group) {
   sockaddr_un addr{};
   if (path.size() >= sizeof(addr.sun_path)) {
     return Status::InvalidArgument("fcgi.socket path is too long: " + path);
+  }
+  std::optional<gid_t> gid;
+  if (!socket_group.empty()) {
+    const group* g = ::getgrnam(socket_group.c_str());
+    if (!g) {
+      return Status::InvalidArgument("fcgi.socket_group '" + socket_group +
+                                     "' is not a group on this host: create it (groupadd "
+                                     "--system " +
+                                     socket_group + ") or set fcgi.socket_group = \"\"");
+    }
+    gid = g->gr_gid;
   }
   int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);  // inherited by workers: no CLOEXEC needed
   if (fd < 0) return Status::Internal(std::string("socket: ") + std::strerror(errno));
   addr.sun_family = AF_UNIX;
   std::strcpy(addr.sun_path, path.c_str());
   ::unlink(path.c_str());
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, 1024) != 0) {
+  mode_t old_mask = ::umask(0117);  // the master has no threads yet
+  int bound = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  ::umask(old_mask);
+  if (bound != 0 || ::listen(fd, 1024) != 0) {
     std::string err = std::strerror(errno);
     ::close(fd);
     return Status::Unavailable("cannot listen on " + path + ": " + err);
   }
-  ::chmod(path.c_str(), 0666);
+  if (gid && ::chown(path.c_str(), static_cast<uid_t>(-1), *gid) != 0) {
+    std::string err = std::strerror(errno);
+    ::close(fd);
+    return Status::Unavailable("cannot give " + path + " to group " + socket_group + ": " + err +
+                               " (the pool's user must be root or a member of it)");
+  }
   return fd;
 }
 
@@ -66,7 +89,7 @@ class PoolMaster {
       spdlog::error("{}", locked.message());
       return 1;
     }
-    auto fd = OpenListenSocket(cfg_.fcgi.socket);
+    auto fd = OpenListenSocket(cfg_.fcgi.socket, cfg_.fcgi.socket_group);
     if (!fd.ok()) {
       spdlog::error("{}", fd.status().message());
       return 1;

@@ -272,8 +272,9 @@ std::string RenderResultsPage(const ResultsPageData& page, SysTime now, const Pa
   o += HtmlEscape(page.module_code) + " &middot; " + HtmlEscape(page.course_code) +
        " &middot; results</title>\n"
        "<link rel=\"stylesheet\" href=\"src/bootstrap.min.css\">\n"
-       "<style>.oj-log,.oj-msg{white-space:pre-wrap;word-break:break-word}"
-       ".oj-log{max-height:30rem;overflow:auto}</style>\n</head>\n<body>\n";
+       "<link rel=\"stylesheet\" href=\"src/oj.css";
+  if (!opt.asset_version.empty()) o += "?v=" + HtmlEscape(opt.asset_version);
+  o += "\">\n</head>\n<body>\n";
   o += "<main class=\"container py-3\" id=\"oj\" data-json=\"" + token + ".json\" data-pending=\"" +
        (pending ? "1" : "0") + "\">\n";
   o += "<h1 class=\"h4 mb-1\">";
@@ -308,8 +309,8 @@ const std::string& NotFoundPage() {
   static const std::string page =
       "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-      "<title>Not found</title>\n</head>\n<body style=\"font-family:system-ui,sans-serif;"
-      "margin:2rem\">\n<h1>Not found</h1>\n<p>There is no results page at this address. "
+      "<title>Not found</title>\n</head>\n<body>\n"
+      "<h1>Not found</h1>\n<p>There is no results page at this address. "
       "Check the course, the module and your token.</p>\n</body>\n</html>\n";
   return page;
 }
@@ -322,8 +323,8 @@ const std::string& NotFoundJson() {
 std::string BusyPage(uint32_t retry_after_s) {
   return "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-         "<title>Busy</title>\n</head>\n<body style=\"font-family:system-ui,sans-serif;"
-         "margin:2rem\">\n<h1>Busy</h1>\n<p>The server is busy. Please retry in " +
+         "<title>Busy</title>\n</head>\n<body>\n"
+         "<h1>Busy</h1>\n<p>The server is busy. Please retry in " +
          std::to_string(retry_after_s) + " s.</p>\n</body>\n</html>\n";
 }
 

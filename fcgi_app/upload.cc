@@ -166,8 +166,8 @@ UploadSink* ReadFieldsOnly(const Request& req, const std::string& boundary, Uplo
 // The 200 answer, with what issue 10 adds in headers: a signed receipt, the queue
 // position and wait estimate (computed exactly as the JSON endpoint does), and the
 // results page URL. The line itself never changes.
-Response Acknowledge(AppContext& ctx, const Request& req, const std::string& token,
-                     const std::string& course, const ModuleRow& module, const NewSubmission& sub,
+Response Acknowledge(AppContext& ctx, const std::string& token, const std::string& course,
+                     const ModuleRow& module, const NewSubmission& sub,
                      const QueueEstimate& queue) {
   Response r = Received(sub.id, sub.received_at, sub.late);
   uint64_t position = 0;
@@ -179,12 +179,10 @@ Response Acknowledge(AppContext& ctx, const Request& req, const std::string& tok
   }
   r.headers.emplace_back("X-OJ-Queue-Position", std::to_string(position));
   r.headers.emplace_back("X-OJ-ETA-Seconds", eta ? std::to_string(*eta) : "unknown");
-  std::string base =
-      (req.scheme.empty() ? "http" : req.scheme) + "://" +
-      (req.host.empty() ? ctx.config->server.listen + ":" + std::to_string(ctx.config->server.port)
-                        : req.host);
-  r.headers.emplace_back("X-OJ-Result-URL",
-                         base + "/oj/" + course + "/" + module.code + "/" + token);
+  // From the configuration, never the Host header: a forged Host must not put another
+  // server's address into the link a student follows.
+  r.headers.emplace_back("X-OJ-Result-URL", PublicBaseUrl(*ctx.config) + "/oj/" + course + "/" +
+                                                module.code + "/" + token);
   if (ctx.receipt_keys) {
     ReceiptFields f;
     f.id = sub.id;
@@ -389,7 +387,7 @@ Response HandleUpload(AppContext& ctx, const Request& req, UploadOutcome* outcom
   if (s.ok()) {
     auto inserted = InsertSubmission(
         *ctx.db, sub, key, ResultsLimits{}.recent_jobs, [&](const QueueEstimate& q) {
-          answer = Acknowledge(ctx, req, token, course, *target->module, sub, q);
+          answer = Acknowledge(ctx, token, course, *target->module, sub, q);
           return key ? EncodeResponse(answer) : std::string();
         });
     if (inserted.ok()) {

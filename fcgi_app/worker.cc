@@ -117,15 +117,6 @@ int RunWorker(const Config& cfg, int listen_fd, Scoreboard* sb, int slot_index) 
     req.content_type = Param(fr, "CONTENT_TYPE");
     req.content_length = std::strtoull(Param(fr, "CONTENT_LENGTH").c_str(), nullptr, 10);
     req.remote_addr = Param(fr, "REMOTE_ADDR");
-    // Debian's fastcgi_params sends HTTP_HOST as nginx's validated $host, without the
-    // port; add the port the request came in on unless it is the scheme's default.
-    req.host = Param(fr, "HTTP_HOST");
-    std::string port = Param(fr, "SERVER_PORT");
-    if (!req.host.empty() && !port.empty() && port != "80" && port != "443" &&
-        req.host.find(':') == std::string::npos) {
-      req.host += ":" + port;
-    }
-    req.scheme = Param(fr, "REQUEST_SCHEME");
     req.if_none_match = Param(fr, "HTTP_IF_NONE_MATCH");
     req.idempotency_key = Param(fr, "HTTP_IDEMPOTENCY_KEY");
     req.body = &body;

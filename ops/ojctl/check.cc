@@ -178,7 +178,7 @@ CheckResult CheckNginx(const Config& cfg, const std::string& rendered_path) {
     return Ok(name, rendered_path + " matches the config (body limit " +
                         std::to_string(cfg.upload.max_body_bytes) + " bytes)");
   }
-  bool as_root = running->find("user root root;") != std::string::npos;
+  bool as_root = running->find("\nuser ") != std::string::npos;
   const std::string& want = as_root ? *want_root : *want_user;
   std::string limits = FirstDifference(LimitLines(*running), LimitLines(want));
   if (!limits.empty()) {

@@ -152,8 +152,8 @@ void AddOpsCommands(CLI::App& app, Cli& cli) {
   auto ro = std::make_shared<RenderOpts>();
   render->add_option("--out", ro->out, "write here (atomically) instead of stdout");
   render->add_flag("--as-root,!--no-root", ro->as_root,
-                   "add `user root root;` (default when root; production: --no-root and a "
-                   "`user` line from the site file)");
+                   "add `user <server.nginx_user> <server.nginx_group>;` (default when root; "
+                   "production: --no-root, and the user on nginx's command line)");
   render->callback([&cli, ro] {
     cli.run = [&cli, ro] {
       // The /archive/ location includes the secure_link snippet beside this key.

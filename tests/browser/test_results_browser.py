@@ -62,7 +62,7 @@ class ResultsBrowserTest(unittest.TestCase):
             hold.finish()
             proc.stdin.write("FLIPPED\n")
             proc.stdin.flush()
-            self.assertEqual(proc.wait(timeout=180), 0, "browser checks failed (see stderr)")
+            self.assertEqual(proc.wait(timeout=300), 0, "browser checks failed (see stderr)")
             self.assertTrue(os.path.getsize(shot) > 1000)
             print(f"screenshot: {shot}")
         finally:

@@ -210,7 +210,8 @@ class Hosts:
         # directory (OJ_FCGI_BIN) can serve uploads too.
         with open(self.path("app.toml"), "w") as f:
             f.write("".join(line + "\n" for line in self._config(intake=True).splitlines()
-                            if not line.startswith("archive_allow") or self.replica))
+                            if not line.startswith(("archive_allow", "nginx_user", "nginx_group"))
+                            or self.replica))
         os.chmod(self.path("oj.toml"), 0o600)
         os.chmod(self.path("app.toml"), 0o600)
         if self.tls:
@@ -281,8 +282,11 @@ class Hosts:
     def _config(self, intake, n=0):
         lines = ["[server]"]
         if intake:
+            # A fixture, not the hardening under test (test_hardening.py): its private
+            # directory (mkdtemp's 0700) is root's alone, so its nginx workers are root too.
             lines += ['listen = "0.0.0.0"', "port = 8080", 'archive_allow = ["198.18.0.0/16"]',
-                      "nginx_workers = 1", "nginx_worker_connections = 256"]
+                      "nginx_workers = 1", "nginx_worker_connections = 256",
+                      'nginx_user = "root"', 'nginx_group = "root"']
         base = self.dir if intake else self.path(f"host{n}")
         lines += ["[paths]", f'var_dir = "{base}/var"', f'storage_dir = "{base}/storage"',
                   f'run_dir = "{base}/run"', f'log_dir = "{base}/log"', f'keys_dir = "{base}/keys"',

@@ -65,9 +65,9 @@ class QueueHold:
     def __init__(self):
         self.session = ojtest.SqlSession()
         self.connection_id = self.session.run("SELECT CONNECTION_ID();")[0].strip()
-        self.run("SET SESSION innodb_lock_wait_timeout = 10; BEGIN;")
+        self.run("SET SESSION innodb_lock_wait_timeout = 60; BEGIN;")
 
-    def run(self, statements, timeout=20):
+    def run(self, statements, timeout=60):
         return self.session.run(statements, timeout)
 
     def insert_queued(self, token, course, module, age_s=0.0, **kw):
@@ -84,7 +84,7 @@ class QueueHold:
             ojtest.wait_for(
                 lambda: sql("SELECT trx_state FROM information_schema.INNODB_TRX WHERE "
                             f"trx_mysql_thread_id = {self.connection_id}") == [["LOCK WAIT"]],
-                timeout=10, what=f"the hold waiting for the lock on {sid}")
+                timeout=50, what=f"the hold waiting for the lock on {sid}")
             inserter.run("COMMIT;")
             got = self.session.answer(what)
             if [line.strip() for line in got] != [sid]:

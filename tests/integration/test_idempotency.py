@@ -177,10 +177,6 @@ class IdempotencyTest(unittest.TestCase):
         own file."""
         token, k = self.tokens[7], key()
         copies = self.stored_copies()
-
-        def lock_waits():
-            return int(ojtest.sql("SELECT COUNT(*) FROM information_schema.INNODB_TRX "
-                                  "WHERE trx_state = 'LOCK WAIT'")[0][0])
         answers = {}
 
         def send(name, filename):
@@ -188,14 +184,21 @@ class IdempotencyTest(unittest.TestCase):
         holder = ojtest.SqlSession()
         threads = []
         try:
+            holder_id = holder.run("SELECT CONNECTION_ID();")[0].strip()
+
+            def parked():
+                # Only waits for the holder's lock: other clients' lock waits come and go.
+                return int(ojtest.sql(
+                    "SELECT COUNT(DISTINCT w.requesting_trx_id) FROM information_schema.INNODB_LOCK_WAITS w "
+                    "JOIN information_schema.INNODB_TRX b ON b.trx_id = w.blocking_trx_id "
+                    f"WHERE b.trx_mysql_thread_id = {holder_id}")[0][0])
             holder.run(f"BEGIN; SELECT id FROM students WHERE token = '{token}' FOR UPDATE;")
-            base = lock_waits()
             threads.append(threading.Thread(target=send, args=("a", "a.tar.bz2")))
             threads[-1].start()
-            ojtest.wait_for(lambda: lock_waits() == base + 1, timeout=30, what="upload A parked")
+            ojtest.wait_for(lambda: parked() == 1, timeout=60, what="upload A parked")
             threads.append(threading.Thread(target=send, args=("b", "retry.tar.bz2")))
             threads[-1].start()
-            ojtest.wait_for(lambda: lock_waits() == base + 2, timeout=30, what="upload B parked")
+            ojtest.wait_for(lambda: parked() == 2, timeout=60, what="upload B parked")
             holder.run("COMMIT;")
             for t in threads:
                 t.join(timeout=60)

@@ -2,13 +2,13 @@
 import glob
 import hashlib
 import os
+import select
 import signal
 import socket
 import struct
 import subprocess
 import tempfile
 import threading
-import time
 import unittest
 
 import ojtest
@@ -35,12 +35,19 @@ def submission_count():
     return int(sql("SELECT COUNT(*) FROM submissions")[0][0])
 
 
-def worker_reading():
-    """A pool worker blocked in read() (reading a request), or None."""
+def worker_reading(data):
+    """The pool worker blocked in read() while reading the upload whose file part starts
+    with data (its part file holds those bytes), or None. Any worker in read() is not
+    enough: another client's request (the watchdog's probe, a canary) may be in one."""
+    head = data[:64]
     for p in worker_pids():
         try:
-            if readf(f"/proc/{p}/syscall").split()[0] == "0":
-                return p
+            if readf(f"/proc/{p}/syscall").split()[0] != "0":
+                continue
+            for part in glob.glob(os.path.join(STORAGE, "tmp", f"{p}-*.part")):
+                with open(part, "rb") as f:
+                    if f.read(len(head)) == head:
+                        return p
         except OSError:
             pass
     return None
@@ -108,6 +115,7 @@ class FastCgiClient:
 
     def __init__(self, path):
         self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.settimeout(120)  # bounds a hang; read_all() returns what came by then
         self.s.connect(path)
 
     def record(self, rtype, content):
@@ -142,8 +150,10 @@ class FastCgiClient:
 class IntakeTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        # The runner would claim rows while we look at them; hold it for this class.
+        # The runner would claim rows while we look at them, and the watchdog's canaries
+        # would add rows and files while we count them; hold both for this class.
         cls.paused = ojtest.paused_runners().__enter__()
+        cls.paused_watchdog = ojtest.paused_watchdog().__enter__()
         cls.course, cls.tokens = ojtest.make_course(modules=("M1", "M2"), students=4)
         ojtest.ojctl("module", "add", cls.course, "Closed", "--opens", "now-2d", "--deadline", "now-1d")
         ojtest.ojctl("module", "add", cls.course, "Later", "--opens", "now+1d", "--deadline", "now+2d")
@@ -158,6 +168,7 @@ class IntakeTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
+        cls.paused_watchdog.__exit__(None, None, None)
         cls.paused.__exit__(None, None, None)
         subprocess.run(["rm", "-rf", cls.tmp])
 
@@ -208,8 +219,13 @@ class IntakeTest(unittest.TestCase):
              "[FAIL ✗] Invalid token!"),
             ("unknown module", lambda: self.up(self.small, module="Nope"), 404,
              "[FAIL ✗] Unknown course or module!"),
-            ("unknown course", lambda: self.up(self.small, course="NoSuchCourse"), 404,
-             "[FAIL ✗] Unknown course or module!"),
+            # SPEC §3: an invalid token learns nothing, and a valid one does not learn which
+            # courses exist: a course it is not in is the unknown token's answer.
+            ("valid token, unknown course", lambda: self.up(self.small, course="NoSuchCourse"), 403,
+             "[FAIL ✗] Invalid token!"),
+            ("unknown token, unknown course",
+             lambda: self.up(self.small, token="ZZZZZZZZ", course="NoSuchCourse"), 403,
+             "[FAIL ✗] Invalid token!"),
             ("closed module", lambda: self.up(self.small, module="Closed"), 403, None),
             ("not yet open", lambda: self.up(self.small, module="Later"), 403, None),
             ("missing file", lambda: ojtest.curl("-F", f"token={self.tokens[0]}", "-F", f"course={self.course}",
@@ -355,11 +371,13 @@ class IntakeTest(unittest.TestCase):
         t = threading.Thread(target=trickle)
         t.start()
         try:
-            t0 = time.time()
             for i in range(10):
                 code, text, _ = self.up(self.small, token=self.tokens[1])
                 self.assertEqual(code, 200, text)
-            self.assertLess(time.time() - t0, 10, "uploads waited behind slow clients")
+            # Done while every slow client is still sending its body (none has an answer
+            # or was cut off): the uploads did not wait for any of them.
+            readable, _, _ = select.select(socks, [], [], 0)
+            self.assertEqual(readable, [], "a slow client was answered or cut off before the uploads finished")
         finally:
             stop.set()
             t.join()
@@ -380,7 +398,7 @@ class IntakeTest(unittest.TestCase):
                       "REMOTE_ADDR": "127.0.0.1"})
         client.stdin(body[:150000])
 
-        victim = ojtest.wait_for(worker_reading, timeout=10, what="a worker reading our request")
+        victim = ojtest.wait_for(lambda: worker_reading(data), timeout=60, what="a worker reading our request")
         os.kill(victim, signal.SIGTERM)
         client.stdin(body[150000:])
         client.record(5, b"")  # end of the body
@@ -391,13 +409,14 @@ class IntakeTest(unittest.TestCase):
         self.assertEqual(sql(f"SELECT sha256 FROM submissions WHERE id = '{sid}'"),
                          [[hashlib.sha256(data).hexdigest()]])
         ojtest.wait_for(lambda: len(worker_pids()) == len(before_workers) and victim not in worker_pids(),
-                        timeout=10, what="the stopped worker to exit and be replaced")
+                        timeout=60, what="the stopped worker to exit and be replaced")
 
     def test_kill_9_of_a_worker_mid_upload_leaves_nothing_and_is_respawned(self):
         before_workers = worker_pids()
         self.assertGreater(len(before_workers), 0)
+        data = os.urandom(200000)
         body = form([("token", self.tokens[0].encode()), ("course", self.course.encode()),
-                     ("module", b"M1"), ("file", os.urandom(200000))], "K")
+                     ("module", b"M1"), ("file", data)], "K")
         client = FastCgiClient(os.path.join(VAR, "run", "fcgi.sock"))
         client.begin({"REQUEST_METHOD": "POST", "REQUEST_URI": "/upload", "OJ_ROUTE": "upload",
                       "CONTENT_TYPE": "multipart/form-data; boundary=K", "CONTENT_LENGTH": str(len(body)),
@@ -405,16 +424,15 @@ class IntakeTest(unittest.TestCase):
         before_rows = submission_count()
         client.stdin(body[:150000])  # the file part is half written to a part file
 
-        victim = ojtest.wait_for(worker_reading, timeout=10, what="a worker reading our request")
-        ojtest.wait_for(lambda: glob.glob(os.path.join(STORAGE, "tmp", f"{victim}-*.part")), timeout=10,
-                        what="the victim's part file")
+        # The victim's part file holds our bytes (worker_reading checks it).
+        victim = ojtest.wait_for(lambda: worker_reading(data), timeout=60, what="a worker reading our request")
         os.kill(victim, signal.SIGKILL)
         reply = client.read_all()
         client.s.close()
         self.assertNotIn(b"SUCC", reply)
         ojtest.wait_for(lambda: len(worker_pids()) == len(before_workers) and victim not in worker_pids(),
-                        timeout=10, what="the master to respawn the worker")
-        ojtest.wait_for(lambda: not glob.glob(os.path.join(STORAGE, "tmp", f"{victim}-*")), timeout=10,
+                        timeout=60, what="the master to respawn the worker")
+        ojtest.wait_for(lambda: not glob.glob(os.path.join(STORAGE, "tmp", f"{victim}-*")), timeout=60,
                         what="the dead worker's part file to be removed")
         self.assertEqual(submission_count(), before_rows)
         # And an acknowledged upload survives the death of every worker right after.
@@ -425,11 +443,19 @@ class IntakeTest(unittest.TestCase):
             os.kill(p, signal.SIGKILL)
         key = sql(f"SELECT storage_key FROM submissions WHERE id='{sid}'")[0][0]
         self.assertTrue(os.path.isfile(os.path.join(STORAGE, key)))
-        ojtest.wait_for(lambda: ojtest.get("/healthz")[0] == 200, timeout=20, what="the pool to recover")
+        ojtest.wait_for(lambda: ojtest.get("/healthz")[0] == 200, timeout=60, what="the pool to recover")
 
 
 class DatabaseOutageTest(unittest.TestCase):
     """Runs last in this file (name order): stops the shared stack's MariaDB and starts it again."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.paused_watchdog = ojtest.paused_watchdog().__enter__()  # no canary among the files
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.paused_watchdog.__exit__(None, None, None)
 
     def test_zz_database_down_gives_503_then_recovers_without_app_restart(self):
         course, tokens = ojtest.make_course(modules=("D",), students=1)
@@ -452,7 +478,7 @@ class DatabaseOutageTest(unittest.TestCase):
         finally:
             subprocess.run([os.path.join(ojtest.ROOT, "ops/oj"), "up", "--var", VAR, "--bin", ojtest.BIN],
                            check=True, capture_output=True, timeout=300)
-        ojtest.wait_for(lambda: ojtest.get("/healthz")[0] == 200, timeout=30, what="healthz 200 again")
+        ojtest.wait_for(lambda: ojtest.get("/healthz")[0] == 200, timeout=60, what="healthz 200 again")
         self.assertEqual(fcgi_master(), fcgi_pid, "the app was restarted")
         code, body, _ = ojtest.upload(small, tokens[0], course, "D")
         self.assertEqual(code, 200, body)

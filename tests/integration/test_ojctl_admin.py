@@ -143,7 +143,9 @@ class Roster(unittest.TestCase):
             t0 = time.monotonic()
             out = ojtest.ojctl("roster", "import", "--course", course, path)
             took = time.monotonic() - t0
-            self.assertLess(took, 5.0)
+            # One transaction, not a latency promise: the bound catches an import gone
+            # pathological (a round trip or commit per row at a crawl), not a busy machine.
+            self.assertLess(took, 30.0)
             self.assertIn("500 added", out)
             first = ojtest.ojctl("token", "export", "--course", course)
             again = ojtest.ojctl("roster", "import", course, path)  # positional form
@@ -359,13 +361,18 @@ class Submissions(unittest.TestCase):
                 f"storage_key, status) SELECT '{sid}', s.id, m.id, UTC_TIMESTAMP(6), {len(data)}, "
                 f"'{hashlib.sha256(data).hexdigest()}', '{key}', 'queued' FROM students s JOIN modules m "
                 f"ON m.course_id = s.course_id WHERE s.token = '{tok}';\n"
-                "SELECT 'inserted';\n")
+                "SELECT CONCAT('inserted ', CONNECTION_ID());\n")
             holder.stdin.flush()
-            self.assertEqual(holder.stdout.readline().strip(), "inserted")
+            inserted, holder_id = holder.stdout.readline().split()
+            self.assertEqual(inserted, "inserted")
             cancel = subprocess.Popen([OJCTL, "--config", ojtest.CONFIG, "cancel", sid],
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            ojtest.wait_for(lambda: int(sql("SELECT COUNT(*) FROM information_schema.INNODB_LOCK_WAITS")[0][0]) > 0
-                            or cancel.poll() is not None, timeout=30, what="ojctl cancel to wait for the row lock")
+            # A wait for the holder's lock (not any lock wait: other clients' come and go).
+            ojtest.wait_for(lambda: int(sql(
+                "SELECT COUNT(*) FROM information_schema.INNODB_LOCK_WAITS w JOIN "
+                "information_schema.INNODB_TRX b ON b.trx_id = w.blocking_trx_id "
+                f"WHERE b.trx_mysql_thread_id = {holder_id}")[0][0]) > 0
+                            or cancel.poll() is not None, timeout=60, what="ojctl cancel to wait for the row lock")
             holder.stdin.write("COMMIT;\n")
             holder.stdin.flush()
             out, err = cancel.communicate(timeout=60)

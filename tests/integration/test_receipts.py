@@ -67,7 +67,7 @@ class ReceiptTest(unittest.TestCase):
             c, b, h = ojtest.upload(self.other, self.tokens[1], self.course, "R")
             rc = header(h, "X-OJ-Receipt") or ""
             return rc if c == 200 and rc.startswith(f"r1.{new_key}.") else None
-        fresh = ojtest.wait_for(signed_with_new_key, timeout=30, what="receipts signed with the new key")
+        fresh = ojtest.wait_for(signed_with_new_key, timeout=60, what="receipts signed with the new key")
         self.assertEqual(self.verify(fresh).returncode, 0)
         self.assertEqual(self.verify(receipt).returncode, 0, "an old receipt stopped verifying")
 

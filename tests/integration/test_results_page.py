@@ -158,7 +158,7 @@ class ResultsPageTest(unittest.TestCase):
                 after = queued_before(mine)
                 pos = {s["id"]: s["queue_position"] for s in d["submissions"]}[mine]
                 return (pos,) if before == pos == after else None
-            return ojtest.wait_for(agree, timeout=30, what="a stable queue position")[0]
+            return ojtest.wait_for(agree, timeout=60, what="a stable queue position")[0]
 
         p0 = position()
         other_course, other_tokens = make_course(students=1)

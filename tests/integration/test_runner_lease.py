@@ -50,6 +50,9 @@ class Lease(unittest.TestCase):
             self.assertEqual(r["runner_id"], f"{ru.hostname()}:12")
             self.assertEqual(r["attempts"], 1, "the expired lease counts one failed attempt")
             self.assertEqual(len(ru.tests_of(sid)), 1)
+            # The runner logs the verdict after writing it: the row can be done first.
+            ojtest.wait_for(lambda: re.search(rf"submission {sid} .*verdict=", b.log_text()), timeout=60,
+                            what="runner 12 to log the verdict")
             self.assertEqual(len(re.findall(rf"submission {sid} .*verdict=", b.log_text())), 1)
             self.assertIn("expired leases: 1 requeued", b.log_text())
             # The killed runner's slot cleans what its job left (cgroups, the job's tmpfs).
@@ -69,6 +72,9 @@ class Lease(unittest.TestCase):
             self.assertEqual(len(set(ids)), 50)
             a, b = self.start(11), self.start(12)
             rows = {sid: ru.wait_done(sid, timeout=600) for sid in ids}
+            # Each verdict is logged after it is written: wait for the last lines.
+            ojtest.wait_for(lambda: all(re.search(rf"submission {sid} .*verdict=", a.log_text() + b.log_text())
+                                        for sid in ids), timeout=60, what="every verdict logged")
             logs = a.log_text() + b.log_text()
         for sid, r in rows.items():
             self.assertEqual((r["status"], r["verdict"], r["attempts"]), ("done", "accepted", 0), sid)

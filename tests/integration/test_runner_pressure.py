@@ -38,7 +38,7 @@ class Pressure(unittest.TestCase):
                     # Held: the submission stays queued while the runner keeps saying why.
                     ojtest.wait_for(lambda: (s := state()) and s[0][0] == "held" and
                                     ru.row(sid)["status"] == "queued" and
-                                    runner.log_text().count("held") >= 1, timeout=10, what="held")
+                                    runner.log_text().count("held") >= 1, timeout=60, what="held")
                     self.assertEqual(ru.row(sid)["status"], "queued")
                     with open(fake + ".new", "w") as f:
                         f.write(psi(1.0))

@@ -123,6 +123,9 @@ class ScaleNetnsTest(unittest.TestCase):
         for sid, count, message in tests:
             self.assertEqual(count, "1", sid)
             self.assertIn("nonce=" + want[sid][0], message)
+        # A runner logs the verdict after writing it: the last rows can be done first.
+        h.wait_for(lambda: all(re.search(rf"submission {sid} \S+ verdict=accepted", h.runner_log(1) + h.runner_log(2))
+                               for sid in want), 60, "every verdict logged")
         logs = h.runner_log(1) + h.runner_log(2)
         for sid in want:
             self.assertEqual(len(re.findall(rf"submission {sid} \S+ verdict=accepted", logs)), 1, sid)
@@ -134,11 +137,22 @@ class ScaleNetnsTest(unittest.TestCase):
             if f"runner-{n}" not in h.procs:
                 h.start_judge(n)
         sid, _ = h.upload(h.tokens[8], "LONG", "cut-" + secrets.token_hex(4))
-        h.wait_for(lambda: self.rows([sid], "status")[0][1] == "running", 30, "LONG claimed")
+        h.wait_for(lambda: self.rows([sid], "status")[0][1] == "running", 60, "LONG claimed")
         first = self.rows([sid], "runner_id")[0][1]
         n_cut = 1 if first == "judge1:1" else 2
         other = "judge2:1" if n_cut == 1 else "judge1:1"
-        time.sleep(1)
+        # Cut once the host has its archive (nginx logs the fetch once it is sent; the
+        # 8 s test runs on after): a cut before would fail the fetch instead.
+        key = h.sql_root(f"SELECT storage_key FROM submissions WHERE id = '{sid}'")[0][0]
+        fetched = re.compile(rf'^198\.18\.{n_cut}\.2 .*"GET /archive/{re.escape(key)}\?[^"]*" 200 ', re.M)
+
+        def access_log():
+            try:
+                with open(h.path("log/nginx-access.log"), errors="replace") as f:
+                    return f.read()
+            except OSError:
+                return ""
+        h.wait_for(lambda: fetched.search(access_log()), 30, "the claiming host to fetch the archive")
         h.set_link(n_cut, up=False)
         try:
             h.wait_for(lambda: self.rows([sid], "status, runner_id")[0][1:] == ["done", other], 60,
@@ -171,10 +185,12 @@ class ScaleNetnsTest(unittest.TestCase):
             f.write(bytes([b[0] ^ 0xFF]))
         for n in (1, 2):
             h.start_judge(n)
-        h.wait_for(lambda: self.rows([sid], "status")[0][1] == "judge_error", 60, "judge_error after retries")
+        h.wait_for(lambda: self.rows([sid], "status")[0][1] == "judge_error", 120, "judge_error after retries")
         row = self.rows([sid], "verdict, score, attempts, log")[0]
         self.assertEqual(row[1:3], ["NULL", "NULL"])  # never a verdict or score for the student
-        self.assertEqual(row[3], "5")  # runner.max_attempts in the test config
+        # judge failures get one retry (docs/runner.md, "Who is to blame"), whatever
+        # runner.max_attempts (5 in the test config) allows lease expiries
+        self.assertEqual(row[3], "2")
         self.assertIn("SHA-256", row[4])
         self.assertIn(f"submission {sid}", h.runner_log(1) + h.runner_log(2))
 
@@ -219,7 +235,7 @@ class ReplicaNetnsTest(unittest.TestCase):
             cls.token = token
             cls.sid, _ = cls.h.upload(token, "W1", "replica-" + secrets.token_hex(4))
             cls.h.wait_for(lambda: cls.h.sql_replica(f"SELECT status FROM submissions WHERE id = '{cls.sid}'")
-                           == [["queued"]], 30, "the upload replicated")
+                           == [["queued"]], 60, "the upload replicated")
             cls.h.sql_replica(f"SET sql_log_bin = 0; UPDATE submissions SET status = 'cancelled' "
                               f"WHERE id = '{cls.sid}'")
         except BaseException:
@@ -276,8 +292,8 @@ class ReplicaNetnsTest(unittest.TestCase):
     def assert_healthy_and_from_replica(self):
         h = self.h
         h.wait_for(lambda: self.wd_check("replica_running").get("state") == "ok"
-                   and self.wd_check("replica_lag").get("observation") == "ok", 30, "watchdog sees a healthy replica")
-        h.wait_for(lambda: self.served_by(strict=False) == "replica", 20, "pages served from the replica")
+                   and self.wd_check("replica_lag").get("observation") == "ok", 60, "watchdog sees a healthy replica")
+        h.wait_for(lambda: self.served_by(strict=False) == "replica", 60, "pages served from the replica")
         where, err = self.report_by()
         self.assertEqual(where, "replica", err)
         self.assertNotIn("reading from the primary", err)
@@ -287,7 +303,7 @@ class ReplicaNetnsTest(unittest.TestCase):
 
     def assert_fallback_and_alert(self, since, reason_has):
         h = self.h
-        h.wait_for(lambda: self.served_by(strict=False) == "primary", 10, "pages served from the primary")
+        h.wait_for(lambda: self.served_by(strict=False) == "primary", 30, "pages served from the primary")
         pages_after = time.time() - since
         for _ in range(5):  # every page, not just the first, answers 200 from the primary
             self.assertEqual(self.served_by(), "primary")
@@ -305,7 +321,7 @@ class ReplicaNetnsTest(unittest.TestCase):
         self.assertIn(reason_has, st["replica"]["reason"])
 
     def assert_resolved(self, since):
-        delay = self.receiver.wait("replica_running", "resolved", since, timeout=30)
+        delay = self.receiver.wait("replica_running", "resolved", since, timeout=60)
         print(f"  replica back: resolved after {delay:.2f} s", file=sys.stderr)
         self.assertEqual(len(self.receiver.find("replica_running", "firing", since)), 0,
                          "no new firing after recovery")
@@ -329,7 +345,7 @@ class ReplicaNetnsTest(unittest.TestCase):
             pid = int(f.read().strip())
         t0 = time.time()
         os.kill(pid, signal.SIGKILL)
-        h.wait_for(lambda: not os.path.exists(f"/proc/{pid}"), 10, "the replica's mysqld gone")
+        h.wait_for(lambda: not os.path.exists(f"/proc/{pid}"), 30, "the replica's mysqld gone")
         self.assert_fallback_and_alert(t0, "unreachable")
         t1 = time.time()
         netns_hosts.run(*h.ns_cmd(h.intake, os.path.join(netns_hosts.ROOT, "ops/scale/replica.sh"), "resume",
@@ -338,7 +354,7 @@ class ReplicaNetnsTest(unittest.TestCase):
         # What was written on the primary while the replica was down reaches it.
         sid2, _ = h.upload(self.token, "W1", "after-" + secrets.token_hex(4))
         h.wait_for(lambda: h.sql_replica(f"SELECT status FROM submissions WHERE id = '{sid2}'") == [["queued"]],
-                   30, "replication caught up after the restart")
+                   60, "replication caught up after the restart")
 
     def test_3_replica_lagging_pages_from_primary_and_alert(self):
         """Seconds_Behind_Master over replica_max_lag_s (5 s here): made real with
@@ -354,13 +370,15 @@ class ReplicaNetnsTest(unittest.TestCase):
             msg = self.receiver.find("replica_lag", "firing", t0)[0][1]["message"]
             self.assertIn("reads use the primary", msg)
             self.assertEqual(self.wd_check("replica_running").get("state"), "ok")  # running, only late
-            h.wait_for(lambda: self.served_by() == "primary", 10, "pages from the primary (replica lags)")
+            # Workers switch each on its own re-check: wait for both, then insist.
+            h.wait_for(lambda: self.served_by(strict=False) == "primary", 30, "pages from the primary (replica lags)")
+            self.assertEqual(self.served_by(), "primary")
             self.assertEqual(self.report_by()[0], "primary")
             self.assertEqual(h.sql_replica(f"SELECT COUNT(*) FROM submissions WHERE id = '{sid3}'"), [["0"]])
         finally:
             t1 = time.time()
             h.sql_replica("STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 0; START SLAVE")
-        self.receiver.wait("replica_lag", "resolved", t1, timeout=30)
+        self.receiver.wait("replica_lag", "resolved", t1, timeout=60)
         self.assert_healthy_and_from_replica()
         self.assertEqual(h.sql_replica(f"SELECT status FROM submissions WHERE id = '{sid3}'"), [["queued"]])
 
@@ -439,7 +457,7 @@ class TlsNetnsTest(unittest.TestCase):
         try:
             sid, sha = h.upload(h.tokens[0], "W1", "tls-" + secrets.token_hex(4))
             h.wait_for(lambda: h.sql_root(f"SELECT status FROM submissions WHERE id = '{sid}'") == [["done"]],
-                       60, "judged by the TLS judge host")
+                       120, "judged by the TLS judge host")
             row = h.sql_root(f"SELECT verdict, runner_id, sha256 FROM submissions WHERE id = '{sid}'")[0]
             self.assertEqual(row, ["accepted", "judge1:1", sha])
             self.assertRegex(h.runner_log(1), r"database session: TLS cipher [A-Z0-9_-]+")

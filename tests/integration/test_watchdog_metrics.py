@@ -111,11 +111,11 @@ class MetricsTest(unittest.TestCase):
                 "--out", conf)
             run(*inns, "nginx", "-e", os.path.join(tmp, "log/nginx-error.log"), "-p",
                 os.path.join(tmp, "nginx"), "-c", conf)
-            ojtest.wait_for(lambda: os.path.exists(nginx_pid), timeout=10, what="test nginx")
+            ojtest.wait_for(lambda: os.path.exists(nginx_pid), timeout=60, what="test nginx")
 
             def code(path):
                 return run(*inns, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
-                           "--max-time", "10", f"http://198.18.0.1:8080{path}").stdout
+                           "--max-time", "30", f"http://198.18.0.1:8080{path}").stdout
             self.assertEqual(code("/healthz"), "200")  # the same app answers through it
             self.assertEqual(code("/metrics"), "403")
             # And from loopback on the shared stack, /metrics is served.

@@ -13,6 +13,8 @@ import tomllib
 import unittest
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import procs
+
 try:
     import ojtest
 except (OSError, KeyError):  # no shared stack (the netns tests): Receiver and WatchdogProcess still work
@@ -241,27 +243,8 @@ class PrivateStack:
         return [line.split("\t") for line in r.stdout.splitlines()]
 
 
-def _alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except (OSError, IndexError):
-        return False
-
-
-def children_of(ppid):
-    out = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f"/proc/{d}/stat") as f:
-                rest = f.read().rsplit(")", 1)[1].split()
-            if int(rest[1]) == ppid:
-                out.append(int(d))
-        except (OSError, IndexError, ValueError):
-            pass
-    return out
+_alive = procs.alive
+children_of = procs.children_of
 
 
 def write_pressure(dir_, resource, some, full=0.0):
@@ -306,7 +289,7 @@ class WatchdogTestCase(unittest.TestCase):
         """Starts cls.wd (log in cls.tmp/watchdog.log) and waits for `cycles` cycles."""
         cls.wd = WatchdogProcess(bin_dir, config, os.path.join(cls.tmp, "watchdog.log"), status_path)
         if cycles:
-            ojtest.wait_for(lambda: (cls.wd.status() or {}).get("cycle", 0) >= cycles, timeout=30,
+            ojtest.wait_for(lambda: (cls.wd.status() or {}).get("cycle", 0) >= cycles, timeout=60,
                             what=f"{cycles} watchdog cycles")
         return cls.wd
 
