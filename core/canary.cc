@@ -6,13 +6,10 @@
 #include <cstdlib>
 
 #include "core/ids.h"
+#include "domain/submission_status.h"
 
 namespace oj {
 namespace {
-
-constexpr const char* kVerdicts[] = {"accepted",      "partial",       "wrong_answer",
-                                     "compile_error", "time_limit",    "memory_limit",
-                                     "output_limit",  "runtime_error", "bad_archive"};
 
 std::string Score(double v) {
   char buf[32];
@@ -24,11 +21,14 @@ long long Seconds(SysTime from, SysTime to) {
   return std::chrono::duration_cast<std::chrono::seconds>(to - from).count();
 }
 
-bool Pending(const CanaryRun& r) { return r.status == "queued" || r.status == "running"; }
+bool Pending(const CanaryRun& r) {
+  return r.status == Name(SubmissionStatus::kQueued) ||
+         r.status == Name(SubmissionStatus::kRunning);
+}
 
 // The verdict[/score] of a concluded run, or its status when it has no verdict.
 std::string Got(const CanaryRun& r) {
-  if (r.status != "done" || !r.verdict) return r.status;
+  if (r.status != Name(SubmissionStatus::kDone) || !r.verdict) return r.status;
   return *r.verdict + (r.score ? "/" + Score(*r.score) : "");
 }
 
@@ -38,7 +38,8 @@ CanaryJudgement Conclude(const CanaryRun& r, std::chrono::seconds target,
   j.submission_id = r.id;
   j.value = Got(r);
   std::string want = FormatCanaryExpectation(e);
-  bool verdict_ok = r.status == "done" && r.verdict && *r.verdict == e.verdict;
+  bool verdict_ok =
+      r.status == Name(SubmissionStatus::kDone) && r.verdict && *r.verdict == e.verdict;
   bool score_ok = !e.score || (r.score && std::fabs(*r.score - *e.score) < 1e-6);
   if (!verdict_ok || !score_ok) {
     j.outcome = CanaryOutcome::kWrong;
@@ -75,14 +76,12 @@ Result<CanaryExpectation> ParseCanaryExpectation(std::string_view text) {
     }
     e.score = v;
   }
-  for (const char* k : kVerdicts) {
-    if (verdict == k) e.verdict = k;
-  }
+  if (ParseVerdict(verdict)) e.verdict = std::string(verdict);
   if (e.verdict.empty()) {
-    return Status::InvalidArgument(
-        "expected verdict '" + std::string(verdict) +
-        "' is not one of accepted partial wrong_answer compile_error "
-        "time_limit memory_limit output_limit runtime_error bad_archive");
+    std::string all;
+    for (const auto& [v, name] : kVerdictNames) all += " " + std::string(name);
+    return Status::InvalidArgument("expected verdict '" + std::string(verdict) + "' is not one of" +
+                                   all);
   }
   return e;
 }

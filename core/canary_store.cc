@@ -7,21 +7,12 @@
 #include <memory>
 #include <sstream>
 
+#include "core/db_columns.h"
 #include "core/ids.h"
 #include "core/sha256.h"
 
 namespace oj {
 namespace {
-
-std::optional<SysTime> OptTime(sql::ResultSet& rs, const char* col) {
-  if (rs.isNull(col)) return std::nullopt;
-  return ParseDbTime(std::string(rs.getString(col)));
-}
-
-std::optional<uint32_t> OptU32(sql::ResultSet& rs, const char* col) {
-  if (rs.isNull(col)) return std::nullopt;
-  return rs.getUInt(col);
-}
 
 const char kCanarySelect[] =
     "SELECT k.module_id, c.code AS course, m.code AS module, k.student_id, st.token, "

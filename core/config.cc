@@ -140,7 +140,6 @@ std::map<std::string, Setter> Bindings(Config& c) {
   b["runner.idle_poll_ms"] = IntSetter(&c.runner.idle_poll_ms, 10);
   b["runner.work_dir"] = StringSetter(&c.runner.work_dir);
   b["runner.bwrap_path"] = StringSetter(&c.runner.bwrap_path);
-  b["runner.executor"] = StringSetter(&c.runner.executor);
   b["runner.psi_memory_max"] = DoubleSetter(&c.runner.psi_memory_max);
   b["runner.psi_io_max"] = DoubleSetter(&c.runner.psi_io_max);
   b["runner.mem_available_min_bytes"] = IntSetter(&c.runner.mem_available_min_bytes, 0);
@@ -226,6 +225,22 @@ Status ValidatePublicUrl(const std::string& url) {
   return Status::Ok();
 }
 
+// Keys an older config may still hold, and why they went.
+const char* RemovedKeyReason(const std::string& key) {
+  static const std::map<std::string, const char*> kRemoved = {
+      {"runner.max_internal_errors",
+       "after a judge failure the runner runs its self-test and disables itself only when that "
+       "fails (docs/runner.md, \"Who is to blame\")"},
+      {"upload.dedup_window_s",
+       "retries are told by the client's Idempotency-Key, within upload.idempotency_window_s"},
+      {"runner.executor",
+       "the runner judges only in its namespaces + cgroup sandbox (\"native\", still accepted); "
+       "the docker executor was never run and is gone (docs/runner.md)"},
+  };
+  auto it = kRemoved.find(key);
+  return it == kRemoved.end() ? nullptr : it->second;
+}
+
 }  // namespace
 
 std::string PublicBaseUrl(const Config& c) {
@@ -242,11 +257,6 @@ Status ValidateConfig(const Config& c) {
         "config key 'log.level' must be one of trace, debug, info, "
         "warn, error (got '" +
         c.log.level + "')");
-  }
-  if (c.runner.executor != "native" && c.runner.executor != "docker") {
-    return Status::InvalidArgument(
-        "config key 'runner.executor' must be 'native' or 'docker' (got '" + c.runner.executor +
-        "')");
   }
   if (c.runner.bwrap_path.empty() || c.runner.bwrap_path[0] != '/') {
     return Status::InvalidArgument(
@@ -338,16 +348,12 @@ Result<Config> ParseConfig(const std::string& toml_text, const std::string& base
       }
       auto it = bindings.find(full);
       if (it == bindings.end()) {
-        if (full == "runner.max_internal_errors") {
-          return Status::InvalidArgument(
-              "config key 'runner.max_internal_errors' was removed: after a judge failure the "
-              "runner runs its self-test and disables itself only when that fails "
-              "(docs/runner.md, \"Who is to blame\"); delete the line");
+        if (full == "runner.executor" && value.value_or(std::string()) == "native") {
+          continue;  // what every config said: the only sandbox there is
         }
-        if (full == "upload.dedup_window_s") {
-          return Status::InvalidArgument(
-              "config key 'upload.dedup_window_s' was removed: retries are told by the "
-              "client's Idempotency-Key, within upload.idempotency_window_s; delete the line");
+        if (const char* why = RemovedKeyReason(full)) {
+          return Status::InvalidArgument("config key '" + full + "' was removed: " + why +
+                                         "; delete the line");
         }
         return Status::InvalidArgument("unknown config key '" + full +
                                        "' (see ops/oj.example.toml for every key)");

@@ -107,8 +107,7 @@ struct RunnerConfig {
   // The sandbox's bubblewrap. A path that cannot run makes every job fail its sandbox,
   // the self-test too: the runner disables itself and the watchdog alerts.
   std::string bwrap_path = "/usr/bin/bwrap";
-  std::string executor = "native";  // native | docker
-  double psi_memory_max = 40.0;     // avg10 "some" %, above: hold
+  double psi_memory_max = 40.0;  // avg10 "some" %, above: hold
   double psi_io_max = 60.0;
   uint64_t mem_available_min_bytes = 256ull << 20;
   uint64_t disk_free_min_bytes = 512ull << 20;

@@ -83,7 +83,7 @@ TEST(ConfigTest, BadInputNamesTheKeyAndReason) {
       {"[server]\nport = 70000\n", "out of range"},
       {"[fcgi]\nworkers = 0\n", "fcgi.workers"},
       {"[upload]\nmax_body_bytes = -1\n", "upload.max_body_bytes"},
-      {"[runner]\nexecutor = \"chroot\"\n", "runner.executor"},
+      {"[runner]\nexecutor = \"docker\"\n", "namespaces + cgroup"},  // removed: says why
       {"[runner]\nlease_s = 4\nheartbeat_s = 3\n", "runner.lease_s"},
       {"[log]\nlevel = \"loud\"\n", "log.level"},
       {"port = 1\n", "not a section"},
@@ -119,6 +119,11 @@ TEST(ConfigTest, BadInputNamesTheKeyAndReason) {
     EXPECT_NE(c.status().message().find(bc.must_mention), std::string::npos)
         << bc.toml << " -> " << c.status().message();
   }
+}
+
+TEST(ConfigTest, AConfigThatNamesTheNativeExecutorStillLoads) {
+  // Every config copied from the example before the docker executor went has this line.
+  EXPECT_TRUE(ParseConfig("[runner]\nexecutor = \"native\"\n", "/srv").ok());
 }
 
 TEST(ConfigTest, PublicUrlIsTheConfiguredOneOrListenAndPort) {

@@ -3,20 +3,10 @@
 #include <cppconn/prepared_statement.h>
 #include <cppconn/resultset.h>
 
+#include "core/db_columns.h"
+
 namespace oj {
-namespace {
-
-SysTime TimeCol(sql::ResultSet& rs, const char* col) {
-  auto t = ParseDbTime(std::string(rs.getString(col)));
-  return t.value_or(SysTime{});
-}
-
-std::optional<SysTime> OptTimeCol(sql::ResultSet& rs, const char* col) {
-  if (rs.isNull(col)) return std::nullopt;
-  return ParseDbTime(std::string(rs.getString(col)));
-}
-
-}  // namespace
+namespace {}  // namespace
 
 Result<UploadTarget> LookupUploadTarget(Database& db, const std::string& token,
                                         const std::string& course, const std::string& module) {
@@ -51,11 +41,11 @@ Result<UploadTarget> LookupUploadTarget(Database& db, const std::string& token,
       ModuleRow m;
       m.id = rs->getUInt("mid");
       m.code = rs->getString("mcode");
-      m.opens_at = TimeCol(*rs, "opens_at");
-      m.deadline = TimeCol(*rs, "deadline");
-      m.late_until = OptTimeCol(*rs, "late_until");
+      m.opens_at = Time(*rs, "opens_at");
+      m.deadline = Time(*rs, "deadline");
+      m.late_until = OptTime(*rs, "late_until");
       m.closed = rs->getBoolean("closed");
-      m.closed_at = OptTimeCol(*rs, "closed_at");
+      m.closed_at = OptTime(*rs, "closed_at");
       m.size_limit_bytes = rs->getUInt64("size_limit_bytes");
       m.supersede = rs->getBoolean("supersede");
       t.module = m;
@@ -105,7 +95,7 @@ std::optional<KeyedUpload> ReadKeyedUpload(Database& db, uint32_t student_id,
   k.module_id = rs->getUInt("module_id");
   k.sha256 = rs->getString("sha256");
   k.submission_id = rs->getString("submission_id");
-  k.created_at = TimeCol(*rs, "created_at");
+  k.created_at = Time(*rs, "created_at");
   k.answer = rs->getString("answer");
   return k;
 }

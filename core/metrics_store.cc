@@ -6,6 +6,8 @@
 #include <memory>
 #include <sstream>
 
+#include "domain/submission_status.h"
+
 namespace oj {
 namespace {
 
@@ -34,13 +36,13 @@ Result<QueueSnapshot> ReadQueueSnapshot(Database& db) {
       std::string status = rs->getString("status");
       uint64_t n = rs->getUInt64("n");
       snap.by_status[status] += n;
-      if (status == "queued" && !rs->isNull("oldest_age")) {
+      if (status == Name(SubmissionStatus::kQueued) && !rs->isNull("oldest_age")) {
         double age = static_cast<double>(rs->getDouble("oldest_age"));
         if (!snap.oldest_queued_age_s || age > *snap.oldest_queued_age_s) {
           snap.oldest_queued_age_s = age;
         }
       }
-      if (status == "done") {
+      if (status == Name(SubmissionStatus::kDone)) {
         VerdictStats& v = snap.by_verdict[rs->getString("verdict")];
         v.count += n;
         v.wall_seconds_sum += static_cast<double>(rs->getDouble("wall_sum"));

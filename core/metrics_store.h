@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/db.h"
+#include "domain/runner_row.h"
 
 namespace oj {
 
@@ -33,16 +34,6 @@ struct QueueSnapshot {
 // Submissions by status and verdict, the oldest queued age (by the database's clock);
 // the watchdog's canary submissions are left out (they are not students' load).
 Result<QueueSnapshot> ReadQueueSnapshot(Database& db);
-
-struct RunnerRow {
-  std::string id;
-  std::string host;
-  uint32_t slot = 0;
-  std::string state;   // idle, judging, held, disabled
-  std::string reason;  // why held or disabled
-  double heartbeat_age_s = 0;
-  uint32_t internal_errors = 0;
-};
 
 // At most max_rows runners (ordered by id).
 Result<std::vector<RunnerRow>> ReadRunners(Database& db, uint32_t max_rows = 256);

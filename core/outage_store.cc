@@ -3,15 +3,12 @@
 #include <cppconn/prepared_statement.h>
 #include <cppconn/resultset.h>
 
+#include "core/db_columns.h"
+
 namespace oj {
 namespace {
 
 constexpr size_t kImportBatch = 1000;  // rows per transaction
-
-std::optional<SysTime> OptTime(sql::ResultSet& rs, int col) {
-  if (rs.isNull(col)) return std::nullopt;
-  return ParseDbTime(std::string(rs.getString(col)));
-}
 
 Result<uint32_t> FindModuleId(Database& db, const std::string& course, const std::string& module,
                               bool for_update) {

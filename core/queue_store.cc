@@ -3,6 +3,7 @@
 #include <cppconn/prepared_statement.h>
 #include <cppconn/resultset.h>
 
+#include "core/db_columns.h"
 #include "core/utf8.h"
 
 namespace oj {
@@ -130,8 +131,8 @@ Status FinishSubmission(Database& db, const std::string& id, const std::string& 
         del.setString(1, id);
         del.executeUpdate();
         auto& ins = db.Prepare(
-            "INSERT INTO test_results (submission_id, seq, name, passed, message) "
-            "VALUES (?, ?, ?, ?, ?)");
+            "INSERT INTO test_results (submission_id, seq, name, passed, message, score, "
+            "max_score, time_ms, memory_kb) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
         uint32_t seq = 0;
         for (const auto& t : r.tests) {
           ins.setString(1, id);
@@ -139,6 +140,10 @@ Status FinishSubmission(Database& db, const std::string& id, const std::string& 
           ins.setString(3, ToStoredText(t.name, kTestNameColumnMax));
           ins.setBoolean(4, t.passed);
           ins.setString(5, ToStoredText(t.message, kTestMessageMax));
+          SetOptDouble(ins, 6, t.score);
+          SetOptDouble(ins, 7, t.max_score);
+          SetOptU64(ins, 8, t.time_ms);
+          SetOptU64(ins, 9, t.memory_kb);
           ins.executeUpdate();
         }
         return Status::Ok();

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/db.h"
+#include "domain/test_result.h"
 
 namespace oj {
 
@@ -48,12 +49,6 @@ struct ExpiredLeases {
 // judge_error once attempts reaches max_attempts.
 Result<ExpiredLeases> RequeueExpired(Database& db, uint32_t max_attempts);
 
-struct TestResultRow {
-  std::string name;
-  bool passed = false;
-  std::string message;
-};
-
 struct JudgedResult {
   std::string verdict;  // SPEC §4 verdicts
   double score = 0;
@@ -63,7 +58,7 @@ struct JudgedResult {
   uint64_t cpu_ms = 0;
   uint64_t wall_ms = 0;
   uint64_t peak_memory_kb = 0;
-  std::vector<TestResultRow> tests;
+  std::vector<TestResult> tests;
 };
 
 // Writes the result (status 'done') and the per-test rows in one transaction, only

@@ -5,6 +5,9 @@
 
 #include <algorithm>
 
+#include "core/db_columns.h"
+#include "domain/submission_status.h"
+
 namespace oj {
 namespace {
 
@@ -85,16 +88,6 @@ std::vector<int64_t> RecentDurations(Database& db, uint32_t module_id, uint32_t 
   return out;
 }
 
-std::optional<SysTime> OptTime(sql::ResultSet& rs, const char* col) {
-  if (rs.isNull(col)) return std::nullopt;
-  return ParseDbTime(std::string(rs.getString(col)));
-}
-
-std::optional<double> OptDouble(sql::ResultSet& rs, const char* col) {
-  if (rs.isNull(col)) return std::nullopt;
-  return static_cast<double>(rs.getDouble(col));
-}
-
 }  // namespace
 
 bool TruncateUtf8(std::string& s, size_t max_bytes) {
@@ -164,12 +157,12 @@ Result<ResultsPageData> LoadResults(Database& db, const std::string& token,
     page.recent_durations_ms = RecentDurations(db, module_id, limits.recent_jobs);
     auto& tq = db.Prepare(kTestsQuery);
     for (ResultsSubmission& sub : page.submissions) {  // at most max_submissions, by key
-      if (sub.status == "queued") continue;            // nothing judged yet
+      if (sub.status == Name(SubmissionStatus::kQueued)) continue;  // nothing judged yet
       tq.setUInt(1, limits.max_message_bytes);
       tq.setString(2, sub.id);
       std::unique_ptr<sql::ResultSet> tr(tq.executeQuery());
       while (tr->next()) {
-        ResultsTest t;
+        TestResult t;
         t.seq = tr->getUInt("seq");
         t.name = tr->getString("name");
         t.passed = tr->getBoolean("passed");

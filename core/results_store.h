@@ -12,6 +12,7 @@
 
 #include "core/clock.h"
 #include "core/db.h"
+#include "domain/test_result.h"
 
 namespace oj {
 
@@ -22,15 +23,6 @@ struct ResultsLimits {
   uint32_t max_log_bytes = 32 << 10;  // judge log kept per submission (cut at a UTF-8 boundary)
   uint32_t max_message_bytes = 4096;  // per-test message (characters, cut by the server)
   uint32_t recent_jobs = 20;          // finished jobs the wait estimate looks at
-};
-
-struct ResultsTest {
-  uint32_t seq = 0;
-  std::string name;
-  bool passed = false;
-  std::optional<double> score;
-  std::optional<double> max_score;
-  std::string message;
 };
 
 struct ResultsSubmission {
@@ -52,7 +44,7 @@ struct ResultsSubmission {
   bool log_truncated = false;      // by the runner, or here at max_log_bytes
   // Queued only: queued submissions (any token) received before this one.
   std::optional<uint64_t> queue_ahead;
-  std::vector<ResultsTest> tests;  // by seq
+  std::vector<TestResult> tests;  // by seq
 };
 
 struct ResultsPageData {

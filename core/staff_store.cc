@@ -6,28 +6,11 @@
 #include <array>
 #include <map>
 
+#include "core/db_columns.h"
+#include "domain/submission_status.h"
+
 namespace oj {
 namespace {
-
-constexpr std::array<const char*, 6> kStatuses = {"queued",     "running",   "done",
-                                                  "superseded", "cancelled", "judge_error"};
-
-std::optional<SysTime> OptTime(sql::ResultSet& rs, int col) {
-  if (rs.isNull(col)) return std::nullopt;
-  return ParseDbTime(std::string(rs.getString(col)));
-}
-SysTime Time(sql::ResultSet& rs, int col) { return OptTime(rs, col).value_or(SysTime{}); }
-std::optional<double> OptDouble(sql::ResultSet& rs, int col) {
-  if (rs.isNull(col)) return std::nullopt;
-  return rs.getDouble(col);
-}
-std::optional<uint64_t> OptU64(sql::ResultSet& rs, int col) {
-  if (rs.isNull(col)) return std::nullopt;
-  return rs.getUInt64(col);
-}
-std::string OptString(sql::ResultSet& rs, int col) {
-  return rs.isNull(col) ? std::string() : std::string(rs.getString(col));
-}
 
 const char kSummaryColumns[] =
     "SELECT s.id, c.code, m.code, st.student_no, st.token, s.received_at, s.size_bytes, s.late, "
@@ -70,12 +53,7 @@ Result<uint32_t> ModuleId(Database& db, const std::string& course, const std::st
 
 }  // namespace
 
-bool IsSubmissionStatus(const std::string& s) {
-  for (const char* k : kStatuses) {
-    if (s == k) return true;
-  }
-  return false;
-}
+bool IsSubmissionStatus(const std::string& s) { return ParseSubmissionStatus(s).has_value(); }
 
 Result<std::vector<SubmissionSummary>> ListSubmissions(Database& db, const SubmissionFilter& f) {
   if (!f.status.empty() && !IsSubmissionStatus(f.status)) {
@@ -149,8 +127,16 @@ Result<SubmissionDetail> ShowSubmission(Database& db, const std::string& id) {
     tr.setString(1, id);
     std::unique_ptr<sql::ResultSet> trs(tr.executeQuery());
     while (trs->next()) {
-      d.tests.push_back({trs->getUInt(1), trs->getString(2), trs->getBoolean(3), OptDouble(*trs, 4),
-                         OptDouble(*trs, 5), OptString(*trs, 6), OptU64(*trs, 7), OptU64(*trs, 8)});
+      TestResult t;
+      t.seq = trs->getUInt(1);
+      t.name = trs->getString(2);
+      t.passed = trs->getBoolean(3);
+      t.score = OptDouble(*trs, 4);
+      t.max_score = OptDouble(*trs, 5);
+      t.message = OptString(*trs, 6);
+      t.time_ms = OptU64(*trs, 7);
+      t.memory_kb = OptU64(*trs, 8);
+      d.tests.push_back(std::move(t));
     }
     return Status::Ok();
   });
@@ -164,12 +150,14 @@ Result<QueueOverview> ReadQueueOverview(Database& db) {
   Status s = db.Run("read queue", [&] {
     q = {};
     std::map<std::string, uint64_t> counts;
-    for (const char* k : kStatuses) counts[k] = 0;
+    for (const auto& [status, name] : kSubmissionStatusNames) counts[std::string(name)] = 0;
     std::unique_ptr<sql::ResultSet> rs(
         db.Prepare("SELECT status, COUNT(*) FROM submissions WHERE canary = 0 GROUP BY status")
             .executeQuery());
     while (rs->next()) counts[rs->getString(1)] = rs->getUInt64(2);
-    for (const char* k : kStatuses) q.depth.emplace_back(k, counts[k]);
+    for (const auto& [status, name] : kSubmissionStatusNames) {
+      q.depth.emplace_back(std::string(name), counts[std::string(name)]);
+    }
     rs.reset(db.Prepare("SELECT UTC_TIMESTAMP(6), (SELECT MIN(received_at) FROM submissions "
                         "WHERE status = 'queued' AND canary = 0)")
                  .executeQuery());
@@ -190,8 +178,16 @@ Result<QueueOverview> ReadQueueOverview(Database& db) {
                         "internal_errors FROM runners ORDER BY host, slot LIMIT 1000")
                  .executeQuery());
     while (rs->next()) {
-      q.runners.push_back({rs->getString(1), rs->getString(2), rs->getUInt(3), rs->getString(4),
-                           rs->getString(5), OptString(*rs, 6), Time(*rs, 7), rs->getUInt(8)});
+      RunnerRow r;
+      r.id = rs->getString(1);
+      r.host = rs->getString(2);
+      r.slot = rs->getUInt(3);
+      r.state = rs->getString(4);
+      r.reason = rs->getString(5);
+      r.submission_id = OptString(*rs, 6);
+      r.heartbeat_at = Time(*rs, 7);
+      r.internal_errors = rs->getUInt(8);
+      q.runners.push_back(std::move(r));
     }
     return Status::Ok();
   });

@@ -12,6 +12,8 @@
 
 #include "core/clock.h"
 #include "core/db.h"
+#include "domain/runner_row.h"
+#include "domain/test_result.h"
 
 namespace oj {
 
@@ -44,17 +46,6 @@ struct SubmissionSummary {
   std::optional<double> max_score;
 };
 
-struct TestResultRow {
-  uint32_t seq = 0;
-  std::string name;
-  bool passed = false;
-  std::optional<double> score;
-  std::optional<double> max_score;
-  std::string message;
-  std::optional<uint64_t> time_ms;
-  std::optional<uint64_t> memory_kb;
-};
-
 struct SubmissionDetail {
   SubmissionSummary summary;
   std::string name;  // the student's
@@ -71,7 +62,7 @@ struct SubmissionDetail {
   std::optional<uint64_t> wall_ms;
   std::optional<uint64_t> peak_memory_kb;
   std::string client_ip;
-  std::vector<TestResultRow> tests;
+  std::vector<TestResult> tests;
 };
 
 bool IsSubmissionStatus(const std::string& s);
@@ -88,17 +79,6 @@ struct RunningJob {
   std::string runner_id;
   std::optional<SysTime> started_at;
   std::optional<SysTime> lease_until;
-};
-
-struct RunnerRow {
-  std::string id;
-  std::string host;
-  uint32_t slot = 0;
-  std::string state;
-  std::string reason;
-  std::string submission_id;
-  SysTime heartbeat_at;
-  uint32_t internal_errors = 0;
 };
 
 struct QueueOverview {

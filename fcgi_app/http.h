@@ -20,8 +20,7 @@ class BodyReader {
 
 struct Request {
   std::string method;
-  std::string uri;    // REQUEST_URI, with query string
-  std::string route;  // OJ_ROUTE from nginx: upload, results, healthz, metrics
+  std::string uri;  // REQUEST_URI, with query string
   std::string content_type;
   uint64_t content_length = 0;
   std::string remote_addr;

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/metrics_store.h"
+#include "domain/submission_status.h"
 #include "fcgi_app/handlers.h"
 
 namespace oj {
@@ -83,11 +84,9 @@ void RenderScoreboard(std::ostream& o, Scoreboard* sb) {
 }
 
 void RenderQueue(std::ostream& o, const QueueSnapshot& q) {
-  static const char* kStatuses[] = {"queued",     "running",   "done",
-                                    "superseded", "cancelled", "judge_error"};
   Family(o, "oj_queue_submissions", "gauge", "Submissions by status.");
-  for (const char* st : kStatuses) {
-    auto it = q.by_status.find(st);
+  for (const auto& [status, st] : kSubmissionStatusNames) {
+    auto it = q.by_status.find(std::string(st));
     o << "oj_queue_submissions{status=\"" << st << "\"} "
       << (it == q.by_status.end() ? 0 : it->second) << "\n";
   }

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/sha256.h"
+#include "domain/submission_status.h"
 #include "fcgi_app/html.h"
 
 namespace oj {
@@ -37,12 +38,12 @@ Json OptDoubleJson(const std::optional<double>& d) { return d ? Json(*d) : Json(
 
 // Bootstrap contextual class for a submission's badge.
 const char* BadgeClass(const ResultsSubmission& s) {
-  if (s.status == "queued") return "text-bg-secondary";
-  if (s.status == "running") return "text-bg-info";
-  if (s.status == "judge_error") return "text-bg-dark";
-  if (s.status != "done") return "text-bg-light";
-  if (s.verdict && *s.verdict == "accepted") return "text-bg-success";
-  if (s.verdict && *s.verdict == "partial") return "text-bg-warning";
+  if (s.status == Name(SubmissionStatus::kQueued)) return "text-bg-secondary";
+  if (s.status == Name(SubmissionStatus::kRunning)) return "text-bg-info";
+  if (s.status == Name(SubmissionStatus::kJudgeError)) return "text-bg-dark";
+  if (s.status != Name(SubmissionStatus::kDone)) return "text-bg-light";
+  if (s.verdict && *s.verdict == Name(Verdict::kAccepted)) return "text-bg-success";
+  if (s.verdict && *s.verdict == Name(Verdict::kPartial)) return "text-bg-warning";
   return "text-bg-danger";
 }
 
@@ -74,8 +75,8 @@ void AppendSubmission(std::string& o, const ResultsSubmission& s, const ResultsP
   }
   o += "<details class=\"mt-2\"><summary>Details";
   if (!s.tests.empty()) {
-    size_t passed = std::count_if(s.tests.begin(), s.tests.end(),
-                                  [](const ResultsTest& t) { return t.passed; });
+    size_t passed =
+        std::count_if(s.tests.begin(), s.tests.end(), [](const TestResult& t) { return t.passed; });
     o += ": " + std::to_string(passed) + " of " + std::to_string(s.tests.size()) + " tests passed";
   }
   o += "</summary>\n<p class=\"small text-break mt-2 mb-2\">SHA-256 <code>" + HtmlEscape(s.sha256) +
@@ -83,7 +84,7 @@ void AppendSubmission(std::string& o, const ResultsSubmission& s, const ResultsP
   if (!s.tests.empty()) {
     o += "<div class=\"table-responsive\"><table class=\"table table-sm align-middle\">"
          "<thead><tr><th>Test</th><th>Result</th><th>Message</th></tr></thead><tbody>\n";
-    for (const ResultsTest& t : s.tests) {
+    for (const TestResult& t : s.tests) {
       o += "<tr><td>" + HtmlEscape(t.name) + "</td><td>" +
            (t.passed ? "<span class=\"text-success\">&#10003; passed</span>"
                      : "<span class=\"text-danger\">&#10007; failed</span>") +
@@ -154,7 +155,7 @@ std::string OnTimeNote(const ResultsSubmission& s) {
 }
 
 std::string StatusText(const ResultsSubmission& s, const ResultsPageData& page) {
-  if (s.status == "queued") {
+  if (s.status == Name(SubmissionStatus::kQueued)) {
     std::string t = "Queued";
     if (s.queue_ahead) {
       t +=
@@ -165,13 +166,14 @@ std::string StatusText(const ResultsSubmission& s, const ResultsPageData& page) 
     }
     return t;
   }
-  if (s.status == "running") {
+  if (s.status == Name(SubmissionStatus::kRunning)) {
     return s.started_at ? "Running since " + FormatDisplayTime(*s.started_at) : "Running";
   }
-  if (s.status == "done") return "Done";
-  if (s.status == "superseded") return "Superseded by a newer submission";
-  if (s.status == "cancelled") return "Cancelled";
-  if (s.status == "judge_error") return "Judge error (not your fault; staff will rejudge)";
+  if (s.status == Name(SubmissionStatus::kDone)) return "Done";
+  if (s.status == Name(SubmissionStatus::kSuperseded)) return "Superseded by a newer submission";
+  if (s.status == Name(SubmissionStatus::kCancelled)) return "Cancelled";
+  if (s.status == Name(SubmissionStatus::kJudgeError))
+    return "Judge error (not your fault; staff will rejudge)";
   return s.status;
 }
 
@@ -190,19 +192,20 @@ ResultsJson RenderResultsJson(const ResultsPageData& page, SysTime now) {
     o["sha256"] = s.sha256;
     o["status"] = s.status;
     std::optional<int64_t> eta;
-    if (s.status == "queued" && s.queue_ahead) {
+    if (s.status == Name(SubmissionStatus::kQueued) && s.queue_ahead) {
       eta = EstimateWaitSeconds(*s.queue_ahead, page.running_jobs, page.active_runners,
                                 page.recent_durations_ms);
     }
-    o["queue_position"] =
-        s.status == "queued" && s.queue_ahead ? Json(*s.queue_ahead) : Json(nullptr);
+    o["queue_position"] = s.status == Name(SubmissionStatus::kQueued) && s.queue_ahead
+                              ? Json(*s.queue_ahead)
+                              : Json(nullptr);
     o["eta_seconds"] = eta ? Json(*eta) : Json(nullptr);
     o["late"] = s.late;
     o["score"] = OptDoubleJson(s.score);
     o["max_score"] = OptDoubleJson(s.max_score);
     o["verdict"] = s.verdict ? Json(*s.verdict) : Json(nullptr);
     Json tests = Json::array();
-    for (const ResultsTest& t : s.tests) {
+    for (const TestResult& t : s.tests) {
       tests.push_back(Json{{"name", t.name},
                            {"passed", t.passed},
                            {"message", t.message},

@@ -104,7 +104,8 @@ ResultsPageData SamplePage() {
   done.max_score = 10;
   done.log = "<script>alert(1)</script> \xFF\xFE bad";
   done.log_truncated = true;
-  done.tests = {{1, "t<1>", true, 5, 5, "ok"}, {2, "t2", false, 0, 5, "expected \"3\"\xC3"}};
+  done.tests = {{1, "t<1>", true, 5, 5, "ok", std::nullopt, std::nullopt},
+                {2, "t2", false, 0, 5, "expected \"3\"\xC3", std::nullopt, std::nullopt}};
   ResultsSubmission queued;
   queued.id = "AAAAAAAAAAAAAAAA";
   queued.received_at = T("2024-10-01 11:00:00");

@@ -16,13 +16,6 @@ const int kStatuses[kStatusCount] = {200, 304, 400, 403, 404, 405, 413, 422, 429
 
 const char* RouteName(int i) { return kRouteNames[(i >= 0 && i < kRouteCount) ? i : 5]; }
 
-int RouteIndex(const char* name) {
-  for (int i = 0; i < kRouteCount; ++i) {
-    if (std::strcmp(name, kRouteNames[i]) == 0) return i;
-  }
-  return kRouteCount - 1;
-}
-
 int StatusIndex(int status) {
   for (int i = 0; i < kStatusCount; ++i) {
     if (kStatuses[i] == status) return i;

@@ -13,7 +13,8 @@
 namespace oj {
 
 inline constexpr int kMaxWorkers = 256;
-inline constexpr int kRouteCount = 6;    // see RouteIndex
+inline constexpr int kRouteCount =
+    6;  // upload, results_page, results_json, healthz, metrics, other
 inline constexpr int kStatusCount = 11;  // see StatusIndex
 inline constexpr int kDurationBuckets = 12;
 
@@ -46,8 +47,7 @@ struct Scoreboard {
 };
 
 const char* RouteName(int route_index);
-int RouteIndex(const char* name);  // upload, results_page, results_json, healthz, metrics, other
-int StatusIndex(int status);       // 200,304,400,403,404,405,413,422,429,500,503 -> 0..10
+int StatusIndex(int status);  // 200,304,400,403,404,405,413,422,429,500,503 -> 0..10
 int StatusAt(int index);
 
 // Maps a zero-filled shared anonymous page; survives fork. Never freed (lives as

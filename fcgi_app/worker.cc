@@ -113,7 +113,6 @@ int RunWorker(const Config& cfg, int listen_fd, Scoreboard* sb, int slot_index) 
     Request req;
     req.method = Param(fr, "REQUEST_METHOD");
     req.uri = Param(fr, "REQUEST_URI");
-    req.route = Param(fr, "OJ_ROUTE");
     req.content_type = Param(fr, "CONTENT_TYPE");
     req.content_length = std::strtoull(Param(fr, "CONTENT_LENGTH").c_str(), nullptr, 10);
     req.remote_addr = Param(fr, "REMOTE_ADDR");

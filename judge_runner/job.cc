@@ -298,7 +298,7 @@ JobOutcome JudgeSubmission(const ClaimedSubmission& job, const JobEnv& env) {
     }
   }
 
-  Verdict v = DecideVerdict(vin);
+  Decision v = DecideVerdict(vin);
   if (v.judge_error) {
     return fail(Kind::kInternalError, out.reason.empty() ? v.reason : out.reason + "; " + v.reason);
   }
@@ -308,7 +308,7 @@ JobOutcome JudgeSubmission(const ClaimedSubmission& job, const JobEnv& env) {
   res.score = v.score;
   res.max_score = v.max_score;
   if (vin.report) {
-    for (const auto& t : vin.report->tests) res.tests.push_back({t.name, t.passed, t.message});
+    res.tests = vin.report->tests;
   }
   res.log = std::move(log.log);
   res.log_truncated = log.truncated;

@@ -378,12 +378,6 @@ int Runner::Run() {
     // Judging without the filter would be judging with less protection than documented.
     SetState("disabled", ("cannot write the seccomp filter: " + f.message()).substr(0, 250));
   }
-  if (cfg_.runner.executor != "native") {
-    spdlog::warn(
-        "runner.executor = \"{}\": only its command line exists (docs/runner.md); "
-        "using the native sandbox",
-        cfg_.runner.executor);
-  }
   Heartbeat(true);
   if (auto cipher = db_->SessionCipher(); cipher.ok()) {  // says whether tls_mode took effect
     spdlog::info("database session: {}",

@@ -3,16 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
-#include <set>
 #include <string_view>
 
 #include "core/utf8.h"
 
 namespace oj::runner {
 namespace {
-
-const std::set<std::string> kJudgeNamedVerdicts = {"wrong_answer", "runtime_error", "time_limit",
-                                                   "memory_limit", "output_limit"};
 
 std::string Cut(std::string s, size_t max) {
   if (s.size() > max) s.resize(Utf8CutPoint(s, max));
@@ -78,16 +74,16 @@ std::string ReplaceInvalidText(std::string_view raw) {
   return out;
 }
 
-Verdict Internal(std::string reason) {
-  Verdict v;
+Decision Internal(std::string reason) {
+  Decision v;
   v.judge_error = true;
   v.reason = std::move(reason);
   return v;
 }
 
-Verdict Student(std::string verdict, double score, double max, std::string reason) {
-  Verdict v;
-  v.verdict = std::move(verdict);
+Decision Student(Verdict verdict, double score, double max, std::string reason) {
+  Decision v;
+  v.verdict = std::string(Name(verdict));
   v.score = score;
   v.max_score = max;
   v.reason = std::move(reason);
@@ -97,6 +93,37 @@ Verdict Student(std::string verdict, double score, double max, std::string reaso
 std::string Describe(const StageOutcome& s) {
   if (s.term_signal != 0) return "killed by signal " + std::to_string(s.term_signal);
   return "exit code " + std::to_string(s.exit_code);
+}
+
+// A test's optional figures: its own score and max_score (0 <= score <= max_score), the
+// time and memory the judge measured. Absent or null stays absent; anything else is the
+// judge's mistake, said by name.
+Status ReadTestFigures(const nlohmann::json& t, TestResult& rt) {
+  auto figure = [&](const char* key) -> Result<std::optional<double>> {
+    auto it = t.find(key);
+    if (it == t.end() || it->is_null()) return std::optional<double>();
+    if (!it->is_number() || !std::isfinite(it->get<double>()) || it->get<double>() < 0) {
+      return Status::InvalidArgument(std::string("result.json: a test's '") + key +
+                                     "' must be a number >= 0");
+    }
+    return std::optional<double>(it->get<double>());
+  };
+  auto score = figure("score");
+  if (!score.ok()) return score.status();
+  auto max_score = figure("max_score");
+  if (!max_score.ok()) return max_score.status();
+  auto time_ms = figure("time_ms");
+  if (!time_ms.ok()) return time_ms.status();
+  auto memory_kb = figure("memory_kb");
+  if (!memory_kb.ok()) return memory_kb.status();
+  if (*score && *max_score && **score > **max_score) {
+    return Status::InvalidArgument("result.json: a test's score is above its max_score");
+  }
+  rt.score = *score;
+  rt.max_score = *max_score;
+  if (*time_ms) rt.time_ms = static_cast<uint64_t>(**time_ms);
+  if (*memory_kb) rt.memory_kb = static_cast<uint64_t>(**memory_kb);
+  return Status::Ok();
 }
 
 }  // namespace
@@ -126,17 +153,20 @@ Result<JudgeReport> ParseResultJson(const std::string& text) {
     return Status::InvalidArgument("result.json: need 0 <= score <= max_score");
   }
   if (auto it = j.find("verdict"); it != j.end() && !it->is_null()) {
-    if (!it->is_string() || !kJudgeNamedVerdicts.count(it->get<std::string>())) {
+    std::optional<Verdict> named;
+    if (it->is_string()) named = ParseVerdict(it->get<std::string>());
+    if (!named || !JudgeMayName(*named)) {
       return Status::InvalidArgument("result.json: unknown verdict");
     }
-    r.verdict = it->get<std::string>();
+    r.verdict = *named;
   }
   if (auto it = j.find("tests"); it != j.end()) {
     if (!it->is_array()) return Status::InvalidArgument("result.json: 'tests' must be an array");
     if (it->size() > kMaxTests) return Status::InvalidArgument("result.json: too many tests");
     for (const auto& t : *it) {
       if (!t.is_object()) return Status::InvalidArgument("result.json: a test is not an object");
-      ResultTest rt;
+      TestResult rt;
+      rt.seq = static_cast<uint32_t>(r.tests.size() + 1);
       auto name = t.find("name");
       auto passed = t.find("passed");
       if (name == t.end() || !name->is_string() || passed == t.end() || !passed->is_boolean()) {
@@ -147,50 +177,54 @@ Result<JudgeReport> ParseResultJson(const std::string& text) {
       if (auto m = t.find("message"); m != t.end() && m->is_string()) {
         rt.message = Cut(m->get<std::string>(), kTestMessageMax);
       }
+      if (Status o = ReadTestFigures(t, rt); !o.ok()) return o;
       r.tests.push_back(std::move(rt));
     }
   }
   return r;
 }
 
-Verdict DecideVerdict(const VerdictInput& in) {
+Decision DecideVerdict(const VerdictInput& in) {
   if (in.extract == ExtractStatus::kFailed) return Internal("extraction sandbox failed");
   if (in.build && in.build->sandbox_failed) return Internal("build sandbox failed");
   if (in.test && in.test->sandbox_failed) return Internal("test sandbox failed");
   const double max = in.max_score;
   if (in.extract == ExtractStatus::kRefused)
-    return Student("bad_archive", 0, max, "archive refused");
+    return Student(Verdict::kBadArchive, 0, max, "archive refused");
   if (in.extract == ExtractStatus::kLimit) {
-    return Student("bad_archive", 0, max, "archive exceeds the extraction limits");
+    return Student(Verdict::kBadArchive, 0, max, "archive exceeds the extraction limits");
   }
   if (in.build) {
     const StageOutcome& b = *in.build;
-    if (b.oom_kills > 0) return Student("compile_error", 0, max, "build ran out of memory");
+    if (b.oom_kills > 0) return Student(Verdict::kCompileError, 0, max, "build ran out of memory");
     if (b.cpu_limit_hit || b.wall_limit_hit) {
-      return Student("compile_error", 0, max, "build exceeded its time limit");
+      return Student(Verdict::kCompileError, 0, max, "build exceeded its time limit");
     }
-    if (b.output_limit_hit) return Student("compile_error", 0, max, "build output too long");
+    if (b.output_limit_hit) return Student(Verdict::kCompileError, 0, max, "build output too long");
     if (b.term_signal != 0 || b.exit_code != 0) {
-      return Student("compile_error", 0, max, "build failed: " + Describe(b));
+      return Student(Verdict::kCompileError, 0, max, "build failed: " + Describe(b));
     }
   }
   if (!in.test) return Internal("test stage did not run");
   const StageOutcome& t = *in.test;
   if (t.oom_kills > 0)
-    return Student("memory_limit", 0, max, "memory limit: OOM kill in the cgroup");
-  if (t.cpu_limit_hit) return Student("time_limit", 0, max, "CPU time limit");
-  if (t.wall_limit_hit) return Student("time_limit", 0, max, "wall-clock limit");
-  if (t.output_limit_hit) return Student("output_limit", 0, max, "output limit");
+    return Student(Verdict::kMemoryLimit, 0, max, "memory limit: OOM kill in the cgroup");
+  if (t.cpu_limit_hit) return Student(Verdict::kTimeLimit, 0, max, "CPU time limit");
+  if (t.wall_limit_hit) return Student(Verdict::kTimeLimit, 0, max, "wall-clock limit");
+  if (t.output_limit_hit) return Student(Verdict::kOutputLimit, 0, max, "output limit");
   if (!in.report) {
     return Internal("judge script wrote no valid result.json (" + Describe(t) + ")");
   }
   const JudgeReport& r = *in.report;
   // The judge's max_score must agree with judge.toml's: scale if it uses other units.
   double score = r.max_score > 0 ? r.score / r.max_score * max : 0;
-  if (r.max_score > 0 && r.score >= r.max_score) return Student("accepted", max, max, "all passed");
-  if (r.verdict) return Student(*r.verdict, score, max, "judge: " + *r.verdict);
-  if (score > 0) return Student("partial", score, max, "partial score");
-  return Student("wrong_answer", 0, max, "no test passed");
+  if (r.max_score > 0 && r.score >= r.max_score)
+    return Student(Verdict::kAccepted, max, max, "all passed");
+  if (r.verdict) {
+    return Student(*r.verdict, score, max, "judge: " + std::string(Name(*r.verdict)));
+  }
+  if (score > 0) return Student(Verdict::kPartial, score, max, "partial score");
+  return Student(Verdict::kWrongAnswer, 0, max, "no test passed");
 }
 
 }  // namespace oj::runner

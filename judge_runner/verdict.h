@@ -21,6 +21,8 @@
 #include <vector>
 
 #include "core/status.h"
+#include "domain/submission_status.h"
+#include "domain/test_result.h"
 
 namespace oj::runner {
 
@@ -37,20 +39,14 @@ struct StageOutcome {
 
 enum class ExtractStatus { kOk, kRefused, kLimit, kFailed };
 
-struct ResultTest {
-  std::string name;
-  bool passed = false;
-  std::string message;
-};
-
 // result.json: {"score": n, "max_score": n, "tests": [{"name", "passed", "message"}],
 // "verdict": optional, one of wrong_answer, runtime_error, time_limit, memory_limit,
 // output_limit}. Bounded: at most kMaxTests tests, names and messages cut.
 struct JudgeReport {
   double score = 0;
   double max_score = 0;
-  std::optional<std::string> verdict;
-  std::vector<ResultTest> tests;
+  std::optional<Verdict> verdict;  // only one a judge may name (JudgeMayName)
+  std::vector<TestResult> tests;
 };
 
 inline constexpr size_t kResultJsonMaxBytes = 1 << 20;
@@ -70,14 +66,14 @@ struct VerdictInput {
   double max_score = 100;             // judge.toml's
 };
 
-struct Verdict {
+struct Decision {
   bool judge_error = false;  // internal: requeue, never the student's verdict
-  std::string verdict;       // SPEC §4 names when !judge_error
+  std::string verdict;       // Name(Verdict) when !judge_error
   double score = 0;
   double max_score = 0;
   std::string reason;  // one line for the log
 };
 
-Verdict DecideVerdict(const VerdictInput& in);
+Decision DecideVerdict(const VerdictInput& in);
 
 }  // namespace oj::runner

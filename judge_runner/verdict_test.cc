@@ -24,7 +24,7 @@ JudgeReport Report(double score, double max, std::optional<std::string> verdict 
   JudgeReport r;
   r.score = score;
   r.max_score = max;
-  r.verdict = std::move(verdict);
+  if (verdict) r.verdict = ParseVerdict(*verdict);
   return r;
 }
 
@@ -148,7 +148,7 @@ TEST(VerdictTest, Table) {
       {"test never ran", {ExtractStatus::kOk, ok, std::nullopt, std::nullopt, 100}, true, "", 0},
   };
   for (const Case& c : cases) {
-    Verdict v = DecideVerdict(c.in);
+    Decision v = DecideVerdict(c.in);
     EXPECT_EQ(v.judge_error, c.judge_error) << c.name;
     if (!c.judge_error) {
       EXPECT_EQ(v.verdict, c.verdict) << c.name;
@@ -184,8 +184,30 @@ TEST(VerdictTest, ResultJsonRefused) {
       R"({"score": 1, "max_score": 10, "tests": [1]})",
       R"({"score": 0, "max_score": 10, "verdict": "accepted"})",
       R"({"score": 0, "max_score": 10, "verdict": 3})",
+      R"({"score": 0, "max_score": 1, "tests": [{"name": "t", "passed": true, "score": "1"}]})",
+      R"({"score": 0, "max_score": 1, "tests": [{"name": "t", "passed": true, "time_ms": -1}]})",
+      R"({"score": 0, "max_score": 9, "tests": [{"name": "t", "passed": true, "score": 3,
+          "max_score": 2}]})",
   };
   for (const char* b : bad) EXPECT_FALSE(ParseResultJson(b).ok()) << b;
+}
+
+// What a judge reports per test reaches test_results as it was given: its figures, in order.
+TEST(VerdictTest, ResultJsonKeepsEachTestsFigures) {
+  auto r = ParseResultJson(
+      R"({"score": 3, "max_score": 10, "tests": [
+           {"name": "a", "passed": true, "score": 3, "max_score": 5, "time_ms": 12, "memory_kb": 900},
+           {"name": "b", "passed": false, "score": null}]})");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->tests.size(), 2u);
+  EXPECT_EQ(r->tests[0].seq, 1u);
+  EXPECT_EQ(r->tests[0].score, 3.0);
+  EXPECT_EQ(r->tests[0].max_score, 5.0);
+  EXPECT_EQ(r->tests[0].time_ms, 12u);
+  EXPECT_EQ(r->tests[0].memory_kb, 900u);
+  EXPECT_EQ(r->tests[1].seq, 2u);
+  EXPECT_FALSE(r->tests[1].score);
+  EXPECT_FALSE(r->tests[1].time_ms);
 }
 
 TEST(VerdictTest, ResultJsonBounds) {

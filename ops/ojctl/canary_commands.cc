@@ -8,6 +8,7 @@
 #include "core/canary.h"
 #include "core/canary_store.h"
 #include "core/fs.h"
+#include "domain/submission_status.h"
 #include "ops/ojctl/cli.h"
 
 namespace oj::ctl {
@@ -74,7 +75,7 @@ json WatchdogChecks(const Config& cfg) {
 }
 
 std::string RunScore(const CanaryRun& r) {
-  if (r.status != "done" || !r.verdict) return r.status;
+  if (r.status != Name(SubmissionStatus::kDone) || !r.verdict) return r.status;
   return *r.verdict + (r.score ? "/" + FormatScore(r.score) : "");
 }
 

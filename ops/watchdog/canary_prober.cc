@@ -6,6 +6,7 @@
 
 #include "core/canary_store.h"
 #include "core/log.h"
+#include "domain/submission_status.h"
 
 namespace oj::watchdog {
 namespace {
@@ -151,7 +152,9 @@ void CanaryProber::Run(std::vector<Sample>* out) {
     size_t in_flight = 0;
     for (const CanaryRun& r : *runs) {
       if (!last_sent || r.received_at > *last_sent) last_sent = r.received_at;
-      if (r.status == "queued" || r.status == "running") ++in_flight;
+      if (r.status == Name(SubmissionStatus::kQueued) ||
+          r.status == Name(SubmissionStatus::kRunning))
+        ++in_flight;
     }
     SysTime now = std::chrono::system_clock::now();
     if (CanaryDue(last_sent, now, interval, in_flight, kMaxCanariesInFlight)) {

@@ -13,6 +13,7 @@
 
 #include "core/fs.h"
 #include "core/metrics_store.h"
+#include "domain/submission_status.h"
 #include "ops/watchdog/http_client.h"
 #include "ops/watchdog/replica_check.h"
 
@@ -263,7 +264,7 @@ void Checker::DatabaseChecks(std::vector<Sample>* out) {
     }
     return;
   }
-  auto q = queue->by_status.find("queued");
+  auto q = queue->by_status.find(std::string(Name(SubmissionStatus::kQueued)));
   double depth = q == queue->by_status.end() ? 0 : static_cast<double>(q->second);
   out->push_back(OverMax("queue_depth", depth, w_.queue_depth_max, "queued submissions"));
   out->push_back(OverMax("oldest_queued", queue->oldest_queued_age_s.value_or(0.0),

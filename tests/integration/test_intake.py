@@ -393,7 +393,7 @@ class IntakeTest(unittest.TestCase):
         body = form([("token", token.encode()), ("course", course.encode()), ("module", b"M1"),
                      ("file", data)], "T")
         client = FastCgiClient(os.path.join(VAR, "run", "fcgi.sock"))
-        client.begin({"REQUEST_METHOD": "POST", "REQUEST_URI": "/upload", "OJ_ROUTE": "upload",
+        client.begin({"REQUEST_METHOD": "POST", "REQUEST_URI": "/upload",
                       "CONTENT_TYPE": "multipart/form-data; boundary=T", "CONTENT_LENGTH": str(len(body)),
                       "REMOTE_ADDR": "127.0.0.1"})
         client.stdin(body[:150000])
@@ -418,7 +418,7 @@ class IntakeTest(unittest.TestCase):
         body = form([("token", self.tokens[0].encode()), ("course", self.course.encode()),
                      ("module", b"M1"), ("file", data)], "K")
         client = FastCgiClient(os.path.join(VAR, "run", "fcgi.sock"))
-        client.begin({"REQUEST_METHOD": "POST", "REQUEST_URI": "/upload", "OJ_ROUTE": "upload",
+        client.begin({"REQUEST_METHOD": "POST", "REQUEST_URI": "/upload",
                       "CONTENT_TYPE": "multipart/form-data; boundary=K", "CONTENT_LENGTH": str(len(body)),
                       "REMOTE_ADDR": "127.0.0.1"})
         before_rows = submission_count()

@@ -15,6 +15,7 @@ import json
 import os
 import signal
 import subprocess
+import time
 
 TESTS = "/judge/tests"
 RUN = os.environ["OJ_RUN"]
@@ -62,13 +63,19 @@ def main():
             given = f.read()
         with open(os.path.join(TESTS, name + ".out"), "rb") as f:
             want = f.read().decode().strip()
+        started = time.monotonic()
         verdict, msg, got = run("./expr", given)
+        elapsed_ms = int((time.monotonic() - started) * 1000)
         passed = verdict is None and got.strip() == want
         if verdict is None and not passed:
             msg = "expected %s, got %s" % (want, got.strip()[:80])
         worst = worst or verdict
-        result["tests"].append({"name": name, "passed": passed, "message": msg if not passed else "ok"})
-        result["score"] += 100 // len(names) if passed else 0
+        worth = 100 // len(names)
+        # Per test: its points and the wall time the judge saw (the sandbox start included).
+        result["tests"].append({"name": name, "passed": passed, "message": msg if not passed else "ok",
+                                "score": worth if passed else 0, "max_score": worth,
+                                "time_ms": elapsed_ms})
+        result["score"] += worth if passed else 0
     if worst and result["score"] == 0:
         result["verdict"] = worst
     tmp = RESULT + ".tmp"
