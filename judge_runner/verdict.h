@@ -72,7 +72,7 @@ struct VerdictInput {
 
 struct Verdict {
   bool judge_error = false;  // internal: requeue, never the student's verdict
-  std::string verdict;       // SPEC §4 names when !judge_error
+  std::string verdict;       // contract §4 names when !judge_error
   double score = 0;
   double max_score = 0;
   std::string reason;  // one line for the log
