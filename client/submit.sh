@@ -62,7 +62,7 @@ fi
 sha=$(sha256sum "$archive" 2>/dev/null | cut -c1-64)
 echo "Packed $dir: $size bytes${sha:+, sha256 $sha}"
 
-# 32 URL-safe characters from the kernel's RNG, one per run (SPEC §3).
+# 32 URL-safe characters from the kernel's RNG, one per run (docs/contract.md §3.1).
 key=$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')
 attempt=1
 while :; do

@@ -57,11 +57,11 @@ struct ModuleListRow {
   uint64_t size_limit_bytes = 0;
   std::string judge_dir;
   bool supersede = true;
-  std::string grace_policy = "suggest";  // off | suggest | auto (outage grace, issue 10)
+  std::string grace_policy = "suggest";  // off | suggest | auto (outage grace)
 };
 Result<std::vector<ModuleListRow>> ListModules(Database& db, const std::string& course);
 
-// The course's students, without its canary student (issue 10; see `ojctl canary status`).
+// The course's students, without its canary student (see `ojctl canary status`).
 Result<std::vector<StudentRow>> ListStudents(Database& db, uint32_t course_id);
 Status Audit(Database& db, const std::string& actor, const std::string& action,
              const std::string& target, const std::string& detail);

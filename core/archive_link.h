@@ -1,5 +1,5 @@
 // Signed, expiring links to stored uploads, for judge hosts that fetch archives from
-// the intake host through nginx (issue 11, SPEC §5 "Archive").
+// the intake host through nginx (docs/scaling.md, contract §5.3).
 //
 // nginx's secure_link module checks them: the location /archive/ serves
 // paths.storage_dir only when

@@ -1,5 +1,5 @@
 // What the intake recorded about a stored upload, so a judge host can check the bytes
-// it read or fetched (issue 11): size and SHA-256 from the submissions row.
+// it read or fetched (docs/scaling.md): size and SHA-256 from the submissions row.
 #pragma once
 
 #include <cstdint>

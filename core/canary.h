@@ -1,4 +1,4 @@
-// The end-to-end canary's decisions (issue 10 item 4), pure and table-tested
+// The end-to-end canary's decisions (contract §6), pure and table-tested
 // (canary_test.cc). The watchdog uploads a module's known-good archive through nginx
 // with the course's canary token every interval; these functions say when the next
 // one is due and what the canary's recent submissions say about grading as a whole.
@@ -22,7 +22,7 @@
 
 namespace oj {
 
-// What a module's canary must get: a verdict (SPEC §4 list) and optionally a score.
+// What a module's canary must get: a verdict (contract §4 list) and optionally a score.
 struct CanaryExpectation {
   std::string verdict;
   std::optional<double> score;
@@ -79,7 +79,7 @@ CanaryJudgement JudgeCanary(const std::vector<CanaryRun>& runs,
 bool CanaryDue(std::optional<SysTime> last_sent, SysTime now, std::chrono::seconds interval,
                size_t in_flight, size_t max_in_flight);
 
-// The submission ID in the SPEC's 200 line "[SUCC ✓] Received <ID> at <time>[ (late)]";
+// The submission ID in contract §3.1's 200 line "[SUCC ✓] Received <ID> at <time>[ (late)]";
 // nullopt for any other body.
 std::optional<std::string> ParseReceivedId(std::string_view body);
 

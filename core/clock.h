@@ -18,7 +18,7 @@ void SetDisplayTimeZone(const std::string& tz);
 std::optional<SysTime> ParseDbTime(std::string_view s);
 // Time point -> "YYYY-MM-DD HH:MM:SS.ffffff" in UTC, for SQL parameters.
 std::string FormatDbTime(SysTime t);
-// Time point -> "YYYY-MM-DD HH:MM:SS" in the display zone (the SPEC's response lines).
+// Time point -> "YYYY-MM-DD HH:MM:SS" in the display zone (the response lines of contract §3).
 std::string FormatDisplayTime(SysTime t);
 // Time point -> ISO 8601 with the display zone's offset, e.g. 2024-10-01T20:00:00+08:00.
 std::string FormatIso8601(SysTime t);

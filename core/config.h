@@ -16,7 +16,7 @@ struct ServerConfig {
   uint16_t port = 8080;
   std::string display_timezone;                            // empty: the host's local zone
   std::vector<std::string> metrics_allow = {"127.0.0.1"};  // nginx allow list for /metrics
-  // nginx allow list for /archive/ (signed archive links for judge hosts, issue 11)
+  // nginx allow list for /archive/ (signed archive links for judge hosts)
   std::vector<std::string> archive_allow = {"127.0.0.1"};
   uint32_t nginx_workers = 2;
   uint32_t nginx_worker_connections = 4096;
@@ -158,7 +158,7 @@ struct WatchdogConfig {
   uint32_t nginx_reading_max = 64;
 };
 
-// The outage ledger (issue 10): what makes a minute "unavailable" and how big the
+// The outage ledger: what makes a minute "unavailable" and how big the
 // local journals may grow while the database is down. See docs/operations.md.
 struct LedgerConfig {
   uint64_t journal_max_bytes = 16ull << 20;  // per journal file; further records are dropped
@@ -167,7 +167,7 @@ struct LedgerConfig {
   uint32_t upload_min_requests = 3;  // ... counted only with at least this many uploads
 };
 
-// Grace after an outage (issue 10): per-module policy off | suggest | auto lives in
+// Grace after an outage: per-module policy off | suggest | auto lives in
 // the database (`ojctl module set-grace`); these are the distances.
 struct GraceConfig {
   uint32_t window_s = 86400;      // a deadline up to this long after an incident gets grace
@@ -175,7 +175,7 @@ struct GraceConfig {
   uint32_t late_accept_s = 3600;  // refused earlier: first upload this long past it on time; 0=off
 };
 
-// The end-to-end canary (issue 10): the watchdog uploads each module's known-good
+// The end-to-end canary (contract §6): the watchdog uploads each module's known-good
 // archive (defined with `ojctl canary set`) through nginx and alerts on a refusal, a
 // wrong verdict or a canary not judged in time. `ojctl canary set --interval/--target`
 // override the first two per module.

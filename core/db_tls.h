@@ -1,4 +1,4 @@
-// TLS between our programs and MariaDB/MySQL (issue 11: judge hosts reach the
+// TLS between our programs and MariaDB/MySQL (judge hosts reach the
 // primary over the network). Connector/C++ 1.1 on Debian 12 is built on MariaDB
 // Connector/C, so the options it honours are sslCA/sslCert/sslKey (mysql_ssl_set),
 // sslEnforce (MYSQL_OPT_SSL_ENFORCE: no plaintext fallback) and sslVerify

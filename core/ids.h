@@ -24,7 +24,7 @@ inline bool IsValidSubmissionId(std::string_view s) {
 // Course and module codes: 1-32 of [A-Za-z0-9_-].
 bool IsValidCode(std::string_view s);
 
-// Idempotency-Key values (SPEC §3): 16-64 URL-safe characters, RFC 3986's unreserved
+// Idempotency-Key values (contract §3.1): 16-64 URL-safe characters, RFC 3986's unreserved
 // set [A-Za-z0-9._~-]. The header is a structured-field string in the IETF draft
 // (draft-ietf-httpapi-idempotency-key-header), so one pair of surrounding double
 // quotes is accepted and removed. Returns the bare key, or nullopt when invalid.

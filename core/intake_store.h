@@ -31,7 +31,7 @@ struct UploadTarget {
   bool token_enabled = false;
   uint32_t student_id = 0;
   uint32_t student_course_id = 0;
-  bool canary = false;  // the course's canary student (issue 10): no token rate
+  bool canary = false;  // the course's canary student (contract §6): no token rate
   bool course_found = false;
   uint32_t course_id = 0;
   std::optional<ModuleRow> module;
@@ -66,7 +66,7 @@ struct NewSubmission {
 Result<RecentUploads> LoadRecentUploads(Database& db, uint32_t student_id, uint32_t module_id,
                                         SysTime since);
 
-// An upload's Idempotency-Key (SPEC §3), already validated (IsValidIdempotencyKey),
+// An upload's Idempotency-Key (contract §3.1), already validated (IsValidIdempotencyKey),
 // and the start of the window in which an earlier use of it counts.
 struct IdempotencyKey {
   std::string key;

@@ -1,4 +1,4 @@
-// The outage ledger's decisions (issue 10), as pure functions of what the ledger
+// The outage ledger's decisions (docs/operations.md), as pure functions of what the ledger
 // holds and the time; outage_test.cc table-tests them.
 //
 //   minute      one aligned UTC wall-clock minute, as the watchdog observed intake in

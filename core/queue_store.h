@@ -1,4 +1,4 @@
-// Database access for the judge runner (SPEC §5): claiming queued submissions under a
+// Database access for the judge runner (contract §5.1): claiming queued submissions under a
 // lease, renewing it, writing results fenced on the lease, and the runner's heartbeat.
 //
 // Lease protocol. A claim turns the oldest `queued` row into `running` with
@@ -50,7 +50,7 @@ struct ExpiredLeases {
 Result<ExpiredLeases> RequeueExpired(Database& db, uint32_t max_attempts);
 
 struct JudgedResult {
-  std::string verdict;  // SPEC §4 verdicts
+  std::string verdict;  // contract §4 verdicts
   double score = 0;
   double max_score = 0;
   std::string log;

@@ -1,4 +1,4 @@
-// The optional read replica (issue 11): results pages, the JSON endpoint and ojctl
+// The optional read replica (docs/scaling.md): results pages, the JSON endpoint and ojctl
 // reports read from it; everything that writes uses the primary. Reads fall back to
 // the primary when the replica is unreachable, its replication threads are stopped,
 // or it lags more than database.replica_max_lag_s (Seconds_Behind_Master).

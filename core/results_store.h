@@ -1,8 +1,9 @@
 // Database access for the results pages (GET /oj/<course>/<module>/<token>[.json]).
-// One prepared statement, one round trip: the module header, the token's newest
-// submissions for the module with each queued one's place in the queue, their
-// per-test results (as a JSON array built by the server), and the recent judge
-// durations the wait estimate needs. Another token's rows are never selected.
+// Three prepared statements in one Database::Run: the module header with the token's
+// newest submissions for the module and each queued one's place in the queue; the
+// recent judge durations the wait estimate needs; the listed submissions' per-test
+// results. None needs an internal temporary table (docs/results.md). Another token's
+// rows are never selected.
 #pragma once
 
 #include <cstdint>
@@ -33,7 +34,7 @@ struct ResultsSubmission {
   std::string status;  // queued, running, done, superseded, cancelled, judge_error
   bool late = false;
   // Accepted as on time after the deadline because this token's upload was refused
-  // then, during an outage (issue 10's late accept).
+  // then, during an outage (late accept, contract §3.1).
   std::optional<SysTime> on_time_refused_at;
   std::optional<SysTime> started_at;
   std::optional<SysTime> finished_at;

@@ -1,4 +1,4 @@
-// The upload decisions (SPEC §3), as pure functions with table tests
+// The upload decisions (docs/contract.md §3.1), as pure functions with table tests
 // (admission_test.cc). Order of checks: size, fields, token/course/module,
 // open/closed, module size limit, rate.
 #pragma once

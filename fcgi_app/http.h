@@ -35,7 +35,7 @@ struct Response {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
 
-  // The SPEC's one-line text answers.
+  // The one-line text answers of docs/contract.md §3.
   static Response Line(int status, std::string line) {
     Response r;
     r.status = status;

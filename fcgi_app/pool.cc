@@ -159,7 +159,7 @@ class PoolMaster {
 
  private:
   // Who stopped or reloaded the pool is the first question after an unexpected restart
-  // (issue 15: a restart in the middle of a test was never explained): say it in the log.
+  // (a restart in the middle of a test once went unexplained): say it in the log.
   static void LogSender(int sig, const siginfo_t& info) {
     std::string comm = "?";
     if (info.si_code == SI_USER || info.si_code == SI_QUEUE) {

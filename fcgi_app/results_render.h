@@ -34,7 +34,7 @@ std::string OnTimeNote(const ResultsSubmission& sub);
 // "Queued: 3 ahead, about 2 min", "Running since 12:00:01", "Done", ...
 std::string StatusText(const ResultsSubmission& sub, const ResultsPageData& page);
 
-// The JSON document (SPEC §3 field names, plus course_title, module_title,
+// The JSON document (contract §3.3 field names, plus course_title, module_title,
 // late_until, closed, started_at, finished_at and per-test score/max_score) and its
 // ETag. The ETag is weak and covers everything but "now", so a poll that finds
 // nothing changed gets 304 even though the clock moved.

@@ -163,7 +163,7 @@ UploadSink* ReadFieldsOnly(const Request& req, const std::string& boundary, Uplo
   return parser.Finish().ok() ? sink : nullptr;
 }
 
-// The 200 answer, with what issue 10 adds in headers: a signed receipt, the queue
+// The 200 answer, with its headers (contract §3.1): a signed receipt, the queue
 // position and wait estimate (computed exactly as the JSON endpoint does), and the
 // results page URL. The line itself never changes.
 Response Acknowledge(AppContext& ctx, const std::string& token, const std::string& course,
@@ -339,7 +339,7 @@ Response HandleUpload(AppContext& ctx, const Request& req, UploadOutcome* outcom
   }
   if (decision.reject) return *decision.reject;
 
-  // The watchdog's canary (issue 10) sends the same known-good archive every interval
+  // The watchdog's canary (contract §6) sends the same known-good archive every interval
   // and must never be rate-limited.
   const bool canary = target->canary;
   if (!canary) {

@@ -1,6 +1,6 @@
 // POST /upload: parse the multipart body as it streams in, store the file
 // durably under a server-chosen name, insert the submission row, answer the
-// SPEC line. Memory stays at one read buffer whatever the upload size.
+// line of docs/contract.md §3.1. Memory stays at one read buffer whatever the upload size.
 #pragma once
 
 #include <string>

@@ -86,7 +86,7 @@ Status Verify(uint64_t size, const std::string& sha, const StoredArchive& want) 
 Result<LocalArchive> FromStorage(const ArchiveSourceConfig& cfg, const StoredArchive& want) {
   std::string path = cfg.storage_dir + "/" + want.storage_key;
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-  if (!fd.valid()) {  // not retryable: the same outcome as before issue 11 (module misconfigured)
+  if (!fd.valid()) {  // not retryable: a misconfiguration, judge_error at once
     return Status::NotFound("stored upload " + want.storage_key + ": " + std::strerror(errno));
   }
   Sha256 h;

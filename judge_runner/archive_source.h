@@ -1,4 +1,4 @@
-// Where a claimed submission's upload comes from (issue 11): the local storage
+// Where a claimed submission's upload comes from (docs/scaling.md): the local storage
 // directory when the runner shares the intake's disk, or the intake's nginx through a
 // signed, expiring /archive/ link (core/archive_link.h) when it runs on a judge host.
 // Either way the bytes are checked against the row's size and SHA-256 before judging;

@@ -70,7 +70,7 @@ TEST(RunnerArchiveTest, LinksResolveInsideTheTree) {
   too_long.push_back({"file"});
   std::vector<Entry> long_out = Chain(20, "../x");
   const Case cases[] = {
-      // The chains: each link's own text looks harmless.
+      // Chains that once escaped: each link's own text looks harmless.
       {"q -> . then q/..", {{"q", "."}, {"answer.txt", "q/../judge/secret.txt"}}, "answer.txt"},
       {"d/up -> .. then d/up/..",
        {{"d/up", ".."}, {"answer.txt", "d/up/../judge/secret.txt"}},

@@ -1,4 +1,4 @@
-// Who is to blame for a job that failed to be judged (issue 16 item 1), pure and
+// Who is to blame for a job that failed to be judged (contract §5.6), pure and
 // table-tested (attribution_test.cc).
 //
 // Theory. A job's judge failure (no or invalid result.json, a judge script that crashed,

@@ -71,7 +71,7 @@ struct SpaceLimits {
 };
 
 // The job's spaces, each a tmpfs of its own mounted by the runner for the whole job, so
-// filling one never takes room from another (issue 16):
+// filling one never takes room from another (so the judge can always write result.json):
 struct BoxLimits {
   // /submission: the extracted upload, the build's output, whatever the program writes.
   // Exceeded: ENOSPC (extraction makes it bad_archive; in the build or the test, the

@@ -1,4 +1,4 @@
-// oj-runner: one judge runner slot (SPEC §5).
+// oj-runner: one judge runner slot (docs/contract.md §5).
 //   oj-runner --config var/oj.toml --slot 1
 // SIGTERM/SIGINT: return the current job to the queue and exit. SIGHUP: reload config.
 #include <signal.h>

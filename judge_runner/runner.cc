@@ -179,7 +179,7 @@ void Runner::JudgeOne(const ClaimedSubmission& job) {
   auto started = std::chrono::steady_clock::now();
   JobOutcome o;
   // The upload, checked against the row's size and SHA-256: local, or fetched from the
-  // intake's nginx through a signed link (issue 11). A failed fetch or a mismatch is an
+  // intake's nginx through a signed link (docs/scaling.md). A failed fetch or a mismatch is an
   // internal error (requeued); a missing local file is a misconfiguration, as before.
   auto archive = ObtainArchive(job);
   if (archive.ok()) {

@@ -68,7 +68,7 @@ struct VerdictInput {
 
 struct Decision {
   bool judge_error = false;  // internal: requeue, never the student's verdict
-  std::string verdict;       // Name(Verdict) when !judge_error
+  std::string verdict;       // Name(Verdict) (docs/contract.md §4) when !judge_error
   double score = 0;
   double max_score = 0;
   std::string reason;  // one line for the log

@@ -149,7 +149,7 @@ cmd_restore() {
   [[ -f $FROM/db.sql && -f $FROM/MANIFEST && -d $FROM/storage ]] ||
     die "$FROM is not a complete backup (db.sql, MANIFEST, storage/)"
   local have
-  # The watchdog's canary submissions (issue 10) are not work to protect: a fresh stack
+  # The watchdog's canary submissions are not work to protect: a fresh stack
   # sends its first ones within seconds of starting.
   have=$(db -e "SELECT COUNT(*) FROM submissions WHERE canary = 0" 2>/dev/null ||
     db -e "SELECT COUNT(*) FROM submissions" 2>/dev/null || echo 0)

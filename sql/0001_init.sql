@@ -1,4 +1,4 @@
--- Initial schema (SPEC §4). Portable between MariaDB 10.11 and MySQL 8: InnoDB,
+-- Initial schema (docs/contract.md §4). Portable between MariaDB 10.11 and MySQL 8: InnoDB,
 -- utf8mb4, times in UTC as DATETIME(6). Applied by `ojctl db migrate`.
 
 CREATE TABLE IF NOT EXISTS courses (

@@ -1,4 +1,4 @@
--- End-to-end canary (issue 10 item 4). A canary student per course (students.canary)
+-- End-to-end canary (docs/contract.md §6). A canary student per course (students.canary)
 -- owns the canary token; its submissions carry submissions.canary so every student-,
 -- grade- and queue-facing query can leave them out with one indexed-row predicate.
 -- canaries holds, per module, the known-good archive and the verdict it must get;
@@ -9,8 +9,8 @@
 -- queued row ahead costs a primary-key lookup: measured 3800 queued rows, 5 ms -> 70 ms
 -- per count); the runner's claim still reads (status, received_at) in order.
 --
--- ix_submissions_dedup makes retry detection (issue 10 item 2: same student, module and
--- SHA-256) a point lookup instead of a walk over the student's submissions for the
+-- ix_submissions_dedup makes retry detection (then by same student, module and
+-- SHA-256; since 0007 by Idempotency-Key) a point lookup instead of a walk over the student's submissions for the
 -- module; measured with ops/bench/receipt_dedup_bench.py (docs/benchmarks.md).
 ALTER TABLE students ADD COLUMN canary BOOLEAN NOT NULL DEFAULT 0;
 ALTER TABLE submissions ADD COLUMN canary BOOLEAN NOT NULL DEFAULT 0,

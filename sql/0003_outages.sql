@@ -1,4 +1,4 @@
--- The outage ledger and grace (issue 10 item 5). Every statement is idempotent, so a
+-- The outage ledger and grace (docs/operations.md). Every statement is idempotent, so a
 -- migration interrupted halfway can run again; columns are added through
 -- information_schema checks because MySQL 8 has no ADD COLUMN IF NOT EXISTS.
 

@@ -1,4 +1,4 @@
--- Retries by key (issue 15, SPEC §3): an upload that carries `Idempotency-Key` records
+-- Retries by key (docs/contract.md §3.1): an upload that carries `Idempotency-Key` records
 -- the key here, in the same transaction as its submission, with what it was (module
 -- and bytes) and the exact answer it got. A later upload with the same key from the
 -- same student within upload.idempotency_window_s gets that answer and stores

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Judge runner benchmark (issue 5), recorded in docs/benchmarks.md "## Judge runner".
+"""Judge runner benchmark, recorded in docs/benchmarks.md "## Judge runner".
 
 1. Sandbox overhead: /bin/true run 200 times bare (fork/execve/waitpid) and
    200 times through the native sandbox by oj-sandbox-bench (the runner's own code:

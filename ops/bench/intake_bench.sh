@@ -1,5 +1,5 @@
 #!/bin/bash
-# Intake benchmark (issue 3). Needs a running stack (ops/oj up); loopback only, bounded.
+# Intake benchmark (docs/benchmarks.md). Needs a running stack (ops/oj up); loopback only, bounded.
 #   ops/bench/intake_bench.sh [VAR_DIR] [ROUNDS]
 # 1. Wall time of 32 concurrent 11.8 MB uploads through nginx -> pool -> fsync -> MariaDB,
 #    as a ratio to the same 32 uploads to an nginx that discards the bodies (started here,

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Upload wall time with receipts + Idempotency-Key ON vs OFF (issues 10 and 15, target: within 2%).
+"""Upload wall time with receipts + Idempotency-Key ON vs OFF (target: within 2%).
 
   ops/bench/receipt_key_bench.py [--var VAR_DIR] [--rounds 10] [--uploads 200] [--concurrency 4]
                                  [--size 65536] [--only receipts|keys|nothing]

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Results-page throughput (issue 4, SPEC §10): wrk through nginx against
+# Results-page throughput (docs/contract.md §10): wrk through nginx against
 #   1. a static file of the same size as the page, served by nginx (the baseline),
 #   2. the results page with the 1 s microcache (one hot key),
 #   3. the results page with the microcache off (FastCGI + one database round trip),

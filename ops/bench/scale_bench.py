@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Queue drain throughput with 1, 2 and 4 judge hosts (issue 11, docs/scaling.md).
+"""Queue drain throughput with 1, 2 and 4 judge hosts (docs/scaling.md).
 
 Each judge host is a network namespace running one oj-runner slot against the intake
 namespace's MariaDB over TCP, fetching archives through nginx signed links

@@ -1,4 +1,4 @@
-"""Shared pieces of the load and fault harness (issue 8): the stack handle, the loss check,
+"""Shared pieces of the load and fault harness (docs/benchmarks.md): the stack handle, the loss check,
 the resource sampler, the alert receiver, the request log and the Markdown report.
 
 Loopback only: every URL this module touches is checked to be 127.0.0.1 (or localhost).

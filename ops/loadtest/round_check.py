@@ -1,4 +1,4 @@
-"""Checks one seed-replay round: every answer's status and exact line (SPEC §3).
+"""Checks one seed-replay round: every answer's status and exact line (docs/contract.md §3).
 
   round_check.py NAME DIR N EXPECT T0 T1 FILE
 EXPECT: succ (200 + "[SUCC ✓] Received <ID> at <time>", distinct IDs), 413 (413 + the exact

@@ -1,4 +1,4 @@
-"""The deadline storm (issue 8): N simulated students upload 2-5 times each over a few minutes
+"""The deadline storm: N simulated students upload 2-5 times each over a few minutes
 and poll their results JSON the way the page does (2 s doubling to 30 s, ETag, reset on a
 change), the runner judges real demo jobs (PA1 examples, memory hogs), and a flush of 500
 result-page requests lands within two seconds. Used by ops/loadtest/storm and chaos.

@@ -1,5 +1,5 @@
-// ojctl canary set|remove|status: the end-to-end canary of each module (issue 10 item
-// 4). The definition lives in the database (table canaries), so course staff manage it
+// ojctl canary set|remove|status: the end-to-end canary of each module (contract
+// §6). The definition lives in the database (table canaries), so course staff manage it
 // with the module and every watchdog host sees the same one; timing defaults come
 // from the [canary] section of the configuration.
 #include <iostream>

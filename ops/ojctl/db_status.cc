@@ -1,4 +1,4 @@
-// ojctl db status: where this host's programs read and write (issue 11). For the
+// ojctl db status: where this host's programs read and write. For the
 // primary and the replica: the address, the server version and the TLS cipher of our
 // own session (SHOW SESSION STATUS LIKE 'Ssl_cipher', "" when not encrypted); for the
 // replica its replication state; and which server ojctl's reports read. Read-only.

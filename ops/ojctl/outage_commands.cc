@@ -1,5 +1,5 @@
 // ojctl outages, module extend, module set-grace: the outage ledger and grace
-// (issue 10; docs/operations.md "Outage ledger and grace").
+// (docs/operations.md "Outage ledger and grace").
 #include <iostream>
 #include <nlohmann/json.hpp>
 

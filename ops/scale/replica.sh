@@ -1,6 +1,6 @@
 #!/bin/bash
 # ops/scale/replica.sh: a private MariaDB primary with GTID binlogs and a read replica of
-# it, for tests and for trying the [database] replica_* settings (issue 11).
+# it, for tests and for trying the [database] replica_* settings (docs/scaling.md).
 #
 #   replica.sh primary DIR PORT [BIND]        start a primary (server_id 1, log_bin, ROW)
 #   replica.sh replica DIR PORT PRIMARY_SOCK PRIMARY_HOST PRIMARY_PORT [BIND]

@@ -1,4 +1,4 @@
-// The end-to-end canary in the watchdog (issue 10 item 4; decisions in core/canary.h).
+// The end-to-end canary in the watchdog (contract §6; decisions in core/canary.h).
 //
 // Each cycle, for every canary defined in the database (`ojctl canary set`): read its
 // newest submissions; when one is due (CanaryDue), upload the module's known-good

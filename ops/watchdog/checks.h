@@ -1,4 +1,4 @@
-// The watchdog's checks (SPEC §6). Each cycle yields one Sample per check; the
+// The watchdog's checks (docs/contract.md §6). Each cycle yields one Sample per check; the
 // alert state machine (alert_state.h) turns samples into messages. Check names are
 // stable: they key the state, appear in alerts, and match docs/operations.md.
 //

@@ -1,4 +1,4 @@
-// oj-watchdog: checks the stack every interval and alerts (SPEC §6; see watchdog.h).
+// oj-watchdog: checks the stack every interval and alerts (docs/contract.md §6; see watchdog.h).
 // Usage: oj-watchdog --config PATH [--once]. SIGTERM/SIGINT stop; SIGHUP reloads.
 #include <malloc.h>
 #include <pthread.h>

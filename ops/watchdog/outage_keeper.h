@@ -1,4 +1,4 @@
-// The watchdog's part of the outage ledger (issue 10): each cycle it adds the health
+// The watchdog's part of the outage ledger (docs/operations.md): each cycle it adds the health
 // probe's result and the /upload answers nginx logged to the current minute and
 // journals that minute (under <storage_dir>/ledger, so it is recorded while MariaDB
 // is down), imports the journals (its own and the pool's refused uploads) once the

@@ -1,4 +1,4 @@
-// The read replica's checks (issue 11), run when [database] names a replica:
+// The read replica's checks (docs/scaling.md), run when [database] names a replica:
 //
 //   replica_running  the replica answers and both replication threads run
 //                    (unreachable, refused, not a replica, IO or SQL thread stopped: over)

@@ -1,4 +1,4 @@
-"""Headless Chromium against a results page (issue 4): Bootstrap's CSS applies, a
+"""Headless Chromium against a results page: Bootstrap's CSS applies, a
 queued submission turns done on screen without a reload when the row changes, a
 failed poll is survived, and polling stops once nothing is pending. The browser side
 is results_page.mjs (playwright-core with Debian's chromium); this file owns the

@@ -1,4 +1,4 @@
-"""Test hosts as network namespaces (issue 11): one intake host and N judge hosts.
+"""Test hosts as network namespaces (docs/scaling.md): one intake host and N judge hosts.
 
 Topology (all addresses in 198.18.0.0/15, the benchmarking range; nothing else is reached):
 
@@ -206,8 +206,9 @@ class Hosts:
                         '[test.limits]\nwall_ms = 30000\n')
         with open(self.path("oj.toml"), "w") as f:
             f.write(self._config(intake=True))
-        # The pool's copy without the issue-11 keys, so an oj-fcgi from another build
-        # directory (OJ_FCGI_BIN) can serve uploads too.
+        # The pool's copy without the keys an older oj-fcgi does not know (archive_allow,
+        # nginx_user, nginx_group), so an oj-fcgi from another build directory (OJ_FCGI_BIN)
+        # can serve uploads too.
         with open(self.path("app.toml"), "w") as f:
             f.write("".join(line + "\n" for line in self._config(intake=True).splitlines()
                             if not line.startswith(("archive_allow", "nginx_user", "nginx_group"))

@@ -213,7 +213,7 @@ class paused_runners:
 class paused_watchdog:
     """Holds the stack's watchdog for a block (its supervisor stopped, the daemon asked to
     exit) and lets the supervisor start it again after: for tests that count rows or files
-    the watchdog's canaries (issue 10, any moment) would add, and for tests that run a
+    the watchdog's canaries (at any moment) would add, and for tests that run a
     watchdog of their own."""
 
     def __enter__(self):

@@ -210,7 +210,7 @@ json.dump({"score": 100 if ok else 0, "max_score": 100,
 
 
 class HostileUploads(unittest.TestCase):
-    """Base of the tests that send one hostile upload per case (issue 16): a course with the
+    """Base of the tests that send one hostile upload per case (a submission must never stop grading): a course with the
     stock Lab1 and the modules of JUDGES ({module: {file: text}}, judges written to a
     temporary directory), two students (the first attacks, the second is the control)."""
     JUDGES = {}

@@ -1,4 +1,4 @@
-"""Issue 10 item 4: the end-to-end canary.
+"""The end-to-end canary.
 
 A watchdog of our own (the stack's is paused for the duration) runs against the shared
 stack with a 1 s cycle, for_s = 1 and a webhook receiver; the test's modules get

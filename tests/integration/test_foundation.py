@@ -1,4 +1,4 @@
-"""The stack command and health (issue 2), against the test stack."""
+"""The stack command and health, against the test stack."""
 import os
 import queue
 import re
@@ -101,7 +101,7 @@ class FoundationTest(unittest.TestCase):
 
     def test_a_second_pool_master_waits_and_takes_nothing(self):
         # Two masters on one socket path was how nginx lost the pool's socket mid-test: the
-        # second unlinked and rebound it, the first removed it on exit (issue 15).
+        # second unlinked and rebound it, the first removed it on exit.
         sock = os.path.join(VAR, "run", "fcgi.sock")
         inode = os.stat(sock).st_ino
         second = subprocess.Popen([os.path.join(ojtest.BIN, "fcgi_app/oj-fcgi"), "--config", ojtest.CONFIG],

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Local hardening of the stack (issue 16 item 7), checked on the running test stack: who may
+"""Local hardening of the stack, checked on the running test stack: who may
 reach each socket, how the database's administrators log in, that nginx's workers are not
 root, that an invalid token learns nothing, and the headers a browser is given."""
 

@@ -1,4 +1,4 @@
-"""Issue 15: retries are told by the client's Idempotency-Key, never by timing or content.
+"""Retries are told by the client's Idempotency-Key, never by timing or content.
 
 An upload whose key the token already used within upload.idempotency_window_s gets the
 first upload's exact answer (line and X-OJ-* headers, receipt included) and stores

@@ -1,4 +1,4 @@
-"""Submission intake (issue 3) against the real stack: nginx + the FastCGI pool + MariaDB."""
+"""Submission intake against the real stack: nginx + the FastCGI pool + MariaDB."""
 import glob
 import hashlib
 import os
@@ -219,7 +219,7 @@ class IntakeTest(unittest.TestCase):
              "[FAIL ✗] Invalid token!"),
             ("unknown module", lambda: self.up(self.small, module="Nope"), 404,
              "[FAIL ✗] Unknown course or module!"),
-            # SPEC §3: an invalid token learns nothing, and a valid one does not learn which
+            # docs/contract.md §3.1: an invalid token learns nothing, and a valid one does not learn which
             # courses exist: a course it is not in is the unknown token's answer.
             ("valid token, unknown course", lambda: self.up(self.small, course="NoSuchCourse"), 403,
              "[FAIL ✗] Invalid token!"),
@@ -307,7 +307,7 @@ class IntakeTest(unittest.TestCase):
         course, tokens = ojtest.make_course(modules=("S",), students=1)
         ids = []
         for i in range(3):
-            # Distinct bytes: an identical upload would be answered as a retry (issue 10).
+            # Distinct bytes, like a student's successive uploads (content is never deduplicated).
             f = ojtest.write_random(os.path.join(self.tmp, f"s{i}.bin"), 1000)
             code, body, _ = ojtest.upload(f, tokens[0], course, "S")
             self.assertEqual(code, 200, body)

@@ -1,4 +1,4 @@
-"""Issue 8: the fault run in its --smoke variant (20 students over 60 s, every fault of issue 8
+"""The fault run in its --smoke variant (20 students over 60 s, every fault of ops/loadtest/chaos
 injected) on a private stack of its own with loop-mounted storage, removed afterwards: nothing
 acknowledged is lost or judged twice, and each fault produces its watchdog alert, which
 resolves.

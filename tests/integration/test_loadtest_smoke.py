@@ -1,4 +1,4 @@
-"""Issue 8: the load harness runs in CI. ops/loadtest/seed-replay --quick against the shared
+"""The load harness runs in CI. ops/loadtest/seed-replay --quick against the shared
 test stack: the old operators' tests (concurrent 11.8 MB uploads with the exact [SUCC ✓]
 line and distinct IDs, 15.8 MB uploads answered 413 with the exact line, concurrent page
 queries with one token, uploads while two judges run), then the loss check, which must

@@ -1,4 +1,4 @@
-"""Issue 8: the deadline storm in its --smoke variant (about two minutes) on a private stack
+"""The deadline storm in its --smoke variant (about two minutes) on a private stack
 of its own that it removes afterwards: 20 students upload and poll; every acknowledged upload
 has its row and file (SHA-256) and ends judged exactly once; only 2xx/304/413/429/503 answers.
 The helpers are shared with test_loadtest_chaos_smoke.py.

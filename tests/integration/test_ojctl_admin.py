@@ -1,4 +1,4 @@
-"""ojctl (issue 7) against the real database: every subcommand, its errors and its audit trail.
+"""ojctl against the real database: every subcommand, its errors and its audit trail.
 
 Each test makes its own course; nothing assumes an empty database. Submissions are
 real uploads through nginx; where a test needs a judged state (done with a score) it

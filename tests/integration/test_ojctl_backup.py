@@ -1,4 +1,4 @@
-"""Backup and restore (issue 7): a backup taken while uploads are arriving, restored
+"""Backup and restore: a backup taken while uploads are arriving, restored
 into a fresh private stack, holds every submission acknowledged before the backup
 started, each with its file intact (sha256 of the bytes the student sent)."""
 import hashlib
@@ -91,7 +91,7 @@ class BackupRestore(unittest.TestCase):
                            capture_output=True, text=True, timeout=600)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         fresh_cfg = os.path.join(self.fresh, "oj.toml")
-        # Nothing of the backed-up data yet (its own watchdog's canaries aside, issue 10).
+        # Nothing of the backed-up data yet (its own watchdog's canaries aside).
         self.assertEqual(sql_at(self.fresh, "SELECT COUNT(*) FROM submissions WHERE canary = 0")[0][0], "0")
         r = subprocess.run([BACKUP, "restore", "--config", fresh_cfg, "--from", backup_dir],
                            capture_output=True, text=True, timeout=600)

@@ -1,4 +1,4 @@
-"""Issue 10 item 5: the outage ledger and grace, against a real stack.
+"""The outage ledger and grace, against a real stack.
 
 One real outage drives every assertion: MariaDB of a private stack (wdhelp.PrivateStack;
 the shared stack is not touched) is stopped for a measured ~20 s while a watchdog with

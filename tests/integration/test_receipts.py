@@ -1,5 +1,5 @@
-"""Issue 10, items 1 and 3: signed receipts, queue position and ETA at submit time (retries by
-Idempotency-Key, item 2 as issue 15 redid it, are test_idempotency.py)."""
+"""Signed receipts, queue position and ETA at submit time (retries by Idempotency-Key are
+test_idempotency.py)."""
 import json
 import os
 import signal

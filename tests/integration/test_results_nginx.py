@@ -1,4 +1,4 @@
-"""What nginx does for the results side (issue 4): assets from disk with long
+"""What nginx does for the results side: assets from disk with long
 lifetimes and gzip and never through the app, the 1 s microcache (one app request
 for a burst of 500), 304 answered from the cache, and a 503 "busy" page when the app
 is down. App request counts come from the app's own /metrics counters."""
@@ -117,7 +117,7 @@ class ResultsNginxTest(unittest.TestCase):
 
 class AppDownTest(unittest.TestCase):
     """The busy page, on a private stack whose pool is stopped for good: stopping the
-    shared stack's pool would leave its restart racing the next test (issue 15)."""
+    shared stack's pool would leave its restart racing the next test."""
 
     @classmethod
     def setUpClass(cls):

@@ -1,4 +1,4 @@
-"""Results page and JSON (issue 4, SPEC §3): contents for every status, queue
+"""Results page and JSON (docs/contract.md §3.2-3.3): contents for every status, queue
 positions across tokens, the one 404, ETag/304, escaping, and isolation between
 tokens. Rows are written straight into the database as the judge runner would;
 queued rows are held (results_fixtures.QueueHold) so a runner cannot claim them
@@ -35,7 +35,7 @@ def doc(course, module, token):
 
 def queued_before(sub_id):
     """What the page must say: queued rows of any token received before sub_id (the
-    watchdog's canaries do not count: issue 10)."""
+    watchdog's canaries do not count)."""
     return int(sql("SELECT COUNT(*) FROM submissions q JOIN submissions s ON s.id = "
                    f"'{sub_id}' WHERE q.status = 'queued' AND q.canary = 0 AND (q.received_at < s.received_at "
                    "OR (q.received_at = s.received_at AND q.id < s.id))")[0][0])

@@ -1,4 +1,4 @@
-"""Issue 5: the PA1 demo judge grades the example submissions through nginx."""
+"""The PA1 demo judge grades the example submissions through nginx."""
 import os
 import unittest
 

@@ -1,4 +1,4 @@
-"""Issue 5: hostile submissions are contained with the right verdict (Lab1 judge)."""
+"""Hostile submissions are contained with the right verdict (Lab1 judge)."""
 import os
 import subprocess
 import tarfile

@@ -1,4 +1,4 @@
-"""Issue 5: leases. kill -9 mid-job ends with exactly one result; two runners on 50
+"""Leases: kill -9 mid-job ends with exactly one result; two runners on 50
 submissions judge each exactly once. Extra runners use a short-lease config copy and
 their own slots; the stack's runner-1 is paused meanwhile so they see every job."""
 import os

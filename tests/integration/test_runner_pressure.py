@@ -1,4 +1,4 @@
-"""Issue 5: with a fake PSI file over the threshold the runner holds and says why;
+"""With a fake PSI file over the threshold the runner holds and says why;
 under it, it proceeds."""
 import os
 import tempfile

@@ -1,4 +1,4 @@
-"""Issue 16, items 3 and 5: job text reaches the database as valid UTF-8, and archive
+"""Job text reaches the database as valid UTF-8, and archive
 symlinks that climb out through other links are bad_archive.
 
 Before: a compile error quoting invalid bytes (`#error bad \\xff\\xfe`) made the log write

@@ -1,4 +1,4 @@
-"""Issue 16: no submission can stop, stall or cheat grading.
+"""No submission can stop, stall or cheat grading.
 
 Each case is one hostile upload through nginx to the stock Lab1 judge (or, for the link
 case, to a judge that reads a file the program wrote). After each one the next ordinary
@@ -153,7 +153,7 @@ class Unstoppable(ru.HostileUploads):
         self.assertGradingGoesOn()
 
 
-# The demo's Lab1 judge before issue 16: signal.Signals(rc - 128) raises ValueError for an
+# The demo's Lab1 judge as it was (it crashed on odd exit codes): signal.Signals(rc - 128) raises ValueError for an
 # exit status of 160-255, so it writes no result.json.
 OLD_LAB1_JUDGE = """import json, os, signal, subprocess
 p = subprocess.run([os.environ["OJ_RUN"], "./main"], stdout=subprocess.PIPE, timeout=5)

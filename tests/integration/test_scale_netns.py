@@ -1,4 +1,4 @@
-"""Issue 11: judge hosts on other machines, as network namespaces joined by veth pairs.
+"""Judge hosts on other machines, as network namespaces joined by veth pairs.
 
 One intake host (MariaDB, FastCGI pool, nginx) and two judge hosts, each in its own
 `ip netns`, addresses in 198.18.0.0/15 only (tests/integration/netns_hosts.py). Shows:

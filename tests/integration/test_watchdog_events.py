@@ -1,4 +1,4 @@
-"""Issue 8: crashes and restarts that recover within a second or two (inside any `for_s`)
+"""Crashes and restarts that recover within a second or two (inside any `for_s`)
 still reach the operator: kill -9 of a FastCGI worker, of the pool master, of the runner,
 and a MariaDB restart each fire their event alert (fcgi_worker_crashes,
 fcgi_master_restarted, runner_restarted, database_restarted) once, which resolves after

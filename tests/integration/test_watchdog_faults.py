@@ -1,4 +1,4 @@
-"""Issue 6: each injected fault fires its alert within 15 s and sends "resolved" after
+"""Each injected fault fires its alert within 15 s and sends "resolved" after
 recovery; a webhook receiver that is down does not delay the check cycle.
 
 Destructive faults (MariaDB stopped, FastCGI workers frozen) run against a private
@@ -29,7 +29,7 @@ class WatchdogFaultsTest(wdhelp.WatchdogTestCase):
         cls.stack.stop_component("watchdog")
         cls.stack.stop_component("runner-1")
         cls.stack.sql("DELETE FROM runners")
-        # Without a runner the demo's canaries (issue 10) would end late or unjudged; this
+        # Without a runner the demo's canaries would end late or unjudged; this
         # test is about the other checks (the canary has tests/integration/test_canary.py).
         cls.stack.sql("DELETE FROM canaries")
         cls.psi = os.path.join(cls.tmp, "pressure")

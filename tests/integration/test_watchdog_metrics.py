@@ -1,4 +1,4 @@
-"""Issue 6: /metrics is valid Prometheus text with the queue, judge and runner families,
+"""/metrics is valid Prometheus text with the queue, judge and runner families,
 is refused (403) from a non-loopback address, and the Prometheus rules are valid.
 
 The 403 check runs a second nginx, rendered from a copy of the shared stack's config
