@@ -12,7 +12,7 @@ PACKAGES=(
   # the stack
   nginx mariadb-server mariadb-client libjs-bootstrap5 bubblewrap
   # tests, load and benchmarks
-  python3 curl parallel wrk chromium bzip2 tar iproute2 procps psmisc util-linux
+  python3 python3-pymysql curl parallel wrk chromium bzip2 tar iproute2 procps psmisc util-linux
   prometheus  # promtool: /metrics and ops/prometheus rules are checked with it
 )
 

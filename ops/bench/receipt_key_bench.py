@@ -18,7 +18,7 @@ bytes, each with a fresh key when keyed (so the key lookup finds nothing: the co
 normal path), spread over 64 tokens of a course of its own, through nginx, CONCURRENCY at a
 time. nginx's per-IP upload limit is raised for the run (it would answer 429 otherwise).
 The stack's judge runners are held for the run (their supervisors stopped, the runners
-asked to exit, as tests/integration/ojtest.paused_runners does) so judging the uploads does
+asked to exit, ojharness.stack's paused_runners) so judging the uploads does
 not compete with storing them; they are resumed on exit. After each round its uploads are
 deleted, rows and files (SQL as the stack's root over its private socket, as the tests
 do), so every round starts from the same state: a queue and token histories growing by
@@ -28,7 +28,6 @@ the median wall times, and the median of the per-round ON/OFF ratios (each round
 modes back to back, so that figure is the least sensitive to drift on a shared machine).
 """
 import argparse
-import http.client
 import math
 import os
 import re
@@ -42,50 +41,38 @@ import threading
 import time
 import tomllib
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
-ID_RE = re.compile(rb"^\[SUCC \xe2\x9c\x93\] Received ([A-Za-z0-9]{16}) at ")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from ojharness import ROOT, procs, upload  # noqa: E402
+from ojharness.stack import Stack, write_config  # noqa: E402
+
+ID_RE = re.compile(r"^\[SUCC ✓\] Received ([A-Za-z0-9]{16}) at ")
 
 
-def toml_value(v):
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, float)):
-        return repr(v)
-    if isinstance(v, list):
-        return "[" + ", ".join(toml_value(x) for x in v) + "]"
-    return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+class Bench:
+    """The stack under the benchmark (ojharness.stack.Stack) and what the benchmark changes
+    in it: its configuration (restored on exit), nginx and the pool reloaded, the runners
+    held."""
 
-
-class Stack:
     def __init__(self, var):
-        self.var = os.path.abspath(var)
-        self.config = os.path.join(self.var, "oj.toml")
-        env = dict(line.strip().split("=", 1) for line in open(os.path.join(self.var, "demo.env"))
-                   if "=" in line)
-        self.bin = env["OJ_BIN"]
+        self.stack = Stack(var)
+        self.var, self.config = self.stack.var, self.stack.config
         with open(self.config, "rb") as f:
             self.base = tomllib.load(f)
         self.port = self.base["server"]["port"]
         self.original = self.config + ".bench-orig"
         shutil.copy2(self.config, self.original)
+        self.held = None
 
     def ojctl(self, *args):
-        return subprocess.run([os.path.join(self.bin, "ops/ojctl/ojctl"), "--config", self.config, *args],
-                              check=True, capture_output=True, text=True).stdout
+        return self.stack.ojctl(*args)
+
+    def sql(self, query, params=None):
+        return self.stack.sql(query, params)
 
     def write(self, receipts):
-        cfg = {k: dict(v) for k, v in self.base.items()}
-        cfg.setdefault("rate", {}).update({"upload_per_ip_rps": 100000, "upload_burst": 100000})
-        cfg.setdefault("upload", {}).update({"receipts": receipts,
-                                             "token_limit": 100000})
-        with open(self.config + ".tmp", "w") as f:
-            for section, kv in cfg.items():
-                f.write(f"[{section}]\n")
-                for k, v in kv.items():
-                    f.write(f"{k} = {toml_value(v)}\n")
-                f.write("\n")
-        os.chmod(self.config + ".tmp", 0o600)
-        os.replace(self.config + ".tmp", self.config)
+        write_config(self.original, self.config, {
+            "rate": {"upload_per_ip_rps": 100000, "upload_burst": 100000},
+            "upload": {"receipts": receipts, "token_limit": 100000}})
 
     def reload_nginx(self):
         conf = os.path.join(self.var, "nginx/nginx.conf")
@@ -95,17 +82,8 @@ class Stack:
         time.sleep(1)  # old nginx workers finish; new ones carry the new limits
 
     def workers(self):
-        master = int(open(os.path.join(self.var, "run/fcgi.pid")).read())
-        out = set()
-        for d in os.listdir("/proc"):
-            if d.isdigit():
-                try:
-                    rest = open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()
-                    if int(rest[1]) == master and rest[0] not in "ZX":
-                        out.add(int(d))
-                except (OSError, IndexError, ValueError):
-                    pass
-        return master, out
+        master = procs.read_pid(os.path.join(self.var, "run/fcgi.pid"))
+        return master, {p for p in procs.children_of(master) if procs.alive(p)}
 
     def reload_pool(self):
         master, old = self.workers()
@@ -119,51 +97,26 @@ class Stack:
             time.sleep(0.05)
         raise SystemExit("the pool did not replace its workers within 60 s")
 
-    def sql(self, query):
-        return subprocess.run(["mariadb", "--no-defaults", "--socket", os.path.join(self.var, "run/mysqld.sock"),
-                               "-uroot", "-N", "-B", "oj", "-e", query],
-                              check=True, capture_output=True, text=True).stdout
-
     def forget_uploads(self, course):
         """Deletes the course's submissions and their stored files, so every round starts
         from the same state: a token's history and the queue would otherwise grow by a
         round's uploads each round, whatever the mode."""
-        where = (f"module_id IN (SELECT m.id FROM modules m JOIN courses c ON c.id = m.course_id "
-                 f"WHERE c.code = '{course}')")
-        storage = self.base.get("paths", {}).get("storage_dir", os.path.join(self.var, "storage"))
-        for key in self.sql(f"SELECT storage_key FROM submissions WHERE {where}").split():
+        where = ("module_id IN (SELECT m.id FROM modules m JOIN courses c ON c.id = m.course_id "
+                 "WHERE c.code = %s)")
+        for (key,) in self.sql(f"SELECT storage_key FROM submissions WHERE {where}", (course,)):
             try:
-                os.unlink(os.path.join(storage, key))
+                os.unlink(os.path.join(self.stack.storage, key))
             except FileNotFoundError:
                 pass
-        self.sql(f"DELETE FROM upload_keys WHERE {where}")
-        self.sql(f"DELETE FROM submissions WHERE {where}")
+        self.sql(f"DELETE FROM upload_keys WHERE {where}", (course,))
+        self.sql(f"DELETE FROM submissions WHERE {where}", (course,))
 
     def pause_runners(self):
-        run = os.path.join(self.var, "run")
-        self.held = []
-        for f in sorted(os.listdir(run)):
-            if not (f.startswith("runner-") and f.endswith(".sup.pid")):
-                continue
-            try:
-                sup = int(open(os.path.join(run, f)).read())
-                pid = int(open(os.path.join(run, f[: -len(".sup.pid")] + ".pid")).read())
-                os.kill(sup, signal.SIGSTOP)
-                self.held.append(sup)
-                os.kill(pid, signal.SIGTERM)
-            except (OSError, ValueError):
-                continue
-            deadline = time.time() + 120
-            while time.time() < deadline and os.path.exists(f"/proc/{pid}") and \
-                    open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z":
-                time.sleep(0.1)
+        self.held = self.stack.paused_runners().__enter__()
 
     def restore(self):
-        for sup in getattr(self, "held", []):
-            try:
-                os.kill(sup, signal.SIGCONT)
-            except ProcessLookupError:
-                pass
+        if self.held:
+            self.held.__exit__(None, None, None)
         shutil.move(self.original, self.config)
         try:
             self.reload_nginx()
@@ -172,20 +125,12 @@ class Stack:
             print(f"warning: restoring the stack: {e}", file=sys.stderr)
 
 
-def multipart(token, course, module, data):
-    b = "----ojbench" + secrets.token_hex(8)
-    head = "".join(f'--{b}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
-                   for k, v in (("token", token), ("course", course), ("module", module)))
-    body = (head + f'--{b}\r\nContent-Disposition: form-data; name="file"; filename="a.tar.bz2"\r\n'
-            "Content-Type: application/octet-stream\r\n\r\n").encode() + data + f"\r\n--{b}--\r\n".encode()
-    return body, f"multipart/form-data; boundary={b}"
-
-
-def run_round(port, bodies, concurrency, keyed):
-    """Posts every body; returns (wall seconds, [per-upload seconds])."""
+def run_round(url, uploads, concurrency, keyed):
+    """Sends every upload (token, course, module, data) through ojharness.upload; returns
+    (wall seconds, [per-upload seconds])."""
     lat = []
     lock = threading.Lock()
-    it = iter(bodies)
+    it = iter(uploads)
     errors = []
 
     def worker():
@@ -194,21 +139,16 @@ def run_round(port, bodies, concurrency, keyed):
                 nxt = next(it, None)
             if nxt is None:
                 return
-            body, ctype = nxt
+            token, course, module, data = nxt
             t0 = time.perf_counter()
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            headers = {"Content-Type": ctype}
-            if keyed:
-                headers["Idempotency-Key"] = secrets.token_urlsafe(24)
-            c.request("POST", "/upload", body=body, headers=headers)
-            r = c.getresponse()
-            text = r.read()
-            c.close()
+            status, text, _ = upload.upload(url, token, course, module, data=data, filename="a.tar.bz2",
+                                            headers={"Idempotency-Key": secrets.token_urlsafe(24)}
+                                            if keyed else None, timeout=60)
             dt = time.perf_counter() - t0
             with lock:
                 lat.append(dt)
-                if r.status != 200 or not ID_RE.match(text):
-                    errors.append(f"{r.status} {text[:80]!r}")
+                if status != 200 or not ID_RE.match(text):
+                    errors.append(f"{status} {text[:80]!r}")
 
     threads = [threading.Thread(target=worker) for _ in range(concurrency)]
     t0 = time.perf_counter()
@@ -298,7 +238,7 @@ def main():
                          "that differ")
     a = ap.parse_args()
 
-    st = Stack(a.var)
+    st = Bench(a.var)
     try:
         course = "RB" + secrets.token_hex(3).upper()
         st.ojctl("course", "add", course)
@@ -309,7 +249,7 @@ def main():
         st.pause_runners()
 
         def bodies(n):
-            return [multipart(tokens[i % len(tokens)], course, "B", os.urandom(a.size + i)) for i in range(n)]
+            return [(tokens[i % len(tokens)], course, "B", os.urandom(a.size + i)) for i in range(n)]
 
         results = {"on": [], "off": []}
         lats = {"on": [], "off": []}
@@ -318,8 +258,8 @@ def main():
         # are set before the pool reloads; between timed rounds the log goes to a scratch file.
         scratch_log = os.path.join(st.var, "log", "bench-statements-scratch.log")
         if a.statements:
-            st.sql(f"SET GLOBAL slow_query_log_file = '{scratch_log}'; SET GLOBAL long_query_time = 0; "
-                   "SET GLOBAL slow_query_log = 1")
+            st.sql("SET GLOBAL slow_query_log_file = %s; SET GLOBAL long_query_time = 0; "
+                   "SET GLOBAL slow_query_log = 1", (scratch_log,))
         for r in range(a.rounds):
             order = ("on", "off") if r % 2 == 0 else ("off", "on")
             for mode in order:
@@ -327,14 +267,14 @@ def main():
                 keyed = on and a.only in (None, "keys")
                 st.write(on and a.only in (None, "receipts"))
                 st.reload_pool()
-                run_round(st.port, bodies(16), a.concurrency, keyed)  # warm-up: fresh workers connect
+                run_round(st.stack.url, bodies(16), a.concurrency, keyed)  # warm-up: fresh workers connect
                 if a.statements:
                     log = os.path.join(st.var, "log", f"bench-statements-{mode}-{r}.log")
                     slow_logs[mode].append(log)
-                    st.sql(f"SET GLOBAL slow_query_log_file = '{log}'")
-                wall, lat = run_round(st.port, bodies(a.uploads), a.concurrency, keyed)
+                    st.sql("SET GLOBAL slow_query_log_file = %s", (log,))
+                wall, lat = run_round(st.stack.url, bodies(a.uploads), a.concurrency, keyed)
                 if a.statements:
-                    st.sql(f"SET GLOBAL slow_query_log_file = '{scratch_log}'")
+                    st.sql("SET GLOBAL slow_query_log_file = %s", (scratch_log,))
                 st.forget_uploads(course)
                 results[mode].append(wall)
                 lats[mode].extend(lat)

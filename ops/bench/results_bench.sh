@@ -32,7 +32,6 @@ command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)"
 ((KEEP)) || trap '"$ROOT/ops/oj" down --var "$VAR" --purge >/dev/null' EXIT
 . "$VAR/demo.env"
 ojctl() { "$BIN/ops/ojctl/ojctl" --config "$VAR/oj.toml" "$@"; }
-db() { mariadb --no-defaults --socket "$VAR/run/mysqld.sock" -uroot -N -B oj -e "$1"; }
 
 set_rate() {  # set_rate MICROCACHE_S: lift the per-IP page limit, set the cache, reload nginx
   python3 - "$VAR/oj.toml" "$1" <<'PY'
@@ -52,21 +51,26 @@ course=B$(head -c4 /dev/urandom | od -An -tx1 | tr -d ' \n')
 ojctl course add "$course" --title "Benchmark course" >/dev/null
 ojctl module add "$course" PA1 --title "PA1" --opens now-1d --deadline now+7d >/dev/null
 token=$(ojctl student add "$course" s0001)
-sid=$(db "SELECT id FROM students WHERE token = '$token'")
-mid=$(db "SELECT m.id FROM modules m JOIN courses c ON c.id = m.course_id WHERE c.code = '$course'")
-for i in 1 2 3 4 5; do
-  id=$(printf 'BENCH%011d' "$i")
-  db "INSERT INTO submissions (id, student_id, module_id, received_at, size_bytes, sha256,
-        storage_key, status, started_at, finished_at, verdict, score, max_score, log)
-      VALUES ('$id', $sid, $mid, UTC_TIMESTAMP(6) - INTERVAL $((100 - i)) MINUTE, 4096,
-        REPEAT('ab', 32), 'bench', 'done', UTC_TIMESTAMP(6) - INTERVAL $((99 - i)) MINUTE,
-        UTC_TIMESTAMP(6) - INTERVAL $((98 - i)) MINUTE, 'partial', 7, 10,
-        REPEAT('make: compiling expr.c ... ok\n', 30))"
-  for t in 1 2 3 4 5 6 7 8 9 10; do
-    db "INSERT INTO test_results (submission_id, seq, name, passed, message)
-        VALUES ('$id', $t, 'test-$t', $((t % 3 > 0)), 'expected 42, got 41')"
-  done
-done
+python3 - "$ROOT/ops" "$VAR" "$course" "$token" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+from ojharness.stack import Stack  # the database with bind parameters (ops/ojharness/db.py)
+stack, course, token = Stack(sys.argv[2]), sys.argv[3], sys.argv[4]
+sid = stack.db.value("SELECT id FROM students WHERE token = %s", (token,))
+mid = stack.db.value("SELECT m.id FROM modules m JOIN courses c ON c.id = m.course_id WHERE c.code = %s",
+                     (course,))
+for i in range(1, 6):
+    sub = f"BENCH{i:011d}"
+    stack.sql("INSERT INTO submissions (id, student_id, module_id, received_at, size_bytes, sha256, "
+              "storage_key, status, started_at, finished_at, verdict, score, max_score, log) "
+              "VALUES (%s, %s, %s, UTC_TIMESTAMP(6) - INTERVAL %s MINUTE, 4096, REPEAT('ab', 32), 'bench', "
+              "'done', UTC_TIMESTAMP(6) - INTERVAL %s MINUTE, UTC_TIMESTAMP(6) - INTERVAL %s MINUTE, "
+              "'partial', 7, 10, REPEAT(%s, 30))",
+              (sub, sid, mid, 100 - i, 99 - i, 98 - i, "make: compiling expr.c ... ok\n"))
+    for t in range(1, 11):
+        stack.sql("INSERT INTO test_results (submission_id, seq, name, passed, message) "
+                  "VALUES (%s, %s, %s, %s, 'expected 42, got 41')", (sub, t, f"test-{t}", int(t % 3 > 0)))
+PY
 page="/oj/$course/PA1/$token"
 size=$(curl -s "$OJ_URL$page" | wc -c)
 head -c "$size" /dev/urandom | base64 -w 100 | head -c "$size" >"$VAR/assets/bench-static.html"

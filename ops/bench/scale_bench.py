@@ -3,7 +3,7 @@
 
 Each judge host is a network namespace running one oj-runner slot against the intake
 namespace's MariaDB over TCP, fetching archives through nginx signed links
-(tests/integration/netns_hosts.py). Jobs are dominated by waiting (the judge sleeps 1 s),
+(ops/ojharness/netns.py). Jobs are dominated by waiting (the judge sleeps 1 s),
 so on a 2-core machine the figure measures the orchestration (claim, lease, fetch,
 extract, sandbox, result write), not the CPU.
 
@@ -21,8 +21,8 @@ import sys
 import time
 from datetime import datetime, timezone
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../tests/integration"))
-import netns_hosts  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from ojharness import netns as netns_hosts  # noqa: E402
 
 
 def ts(text):
@@ -34,11 +34,10 @@ def measure(bin_dir, hosts, jobs):
         ids = [h.upload(h.tokens[i % 10], "W1", f"bench{i}")[0] for i in range(jobs)]
         for n in range(1, hosts + 1):
             h.start_judge(n)
-        q = ",".join(f"'{i}'" for i in ids)
-        h.wait_for(lambda: h.sql_root(f"SELECT COUNT(*) FROM submissions WHERE id IN ({q}) AND status = 'done'")
+        h.wait_for(lambda: h.sql_root("SELECT COUNT(*) FROM submissions WHERE id IN %s AND status = 'done'", (ids,))
                    == [[str(jobs)]], 60 + 5 * jobs, "drain")
-        rows = h.sql_root(f"SELECT s.started_at, s.finished_at, t.message, s.runner_id FROM submissions s "
-                          f"JOIN test_results t ON t.submission_id = s.id WHERE s.id IN ({q})")
+        rows = h.sql_root("SELECT s.started_at, s.finished_at, t.message, s.runner_id FROM submissions s "
+                          "JOIN test_results t ON t.submission_id = s.id WHERE s.id IN %s", (ids,))
         starts = [ts(r[0]) for r in rows]
         ends = [ts(r[1]) for r in rows]
         lat = [float(r[2].split("start=")[1].split()[0]) - ts(r[0]) for r in rows]

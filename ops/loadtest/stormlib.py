@@ -11,6 +11,7 @@ import http.client
 import json
 import os
 import random
+import secrets
 import shutil
 import subprocess
 import sys
@@ -18,7 +19,11 @@ import tempfile
 import threading
 import time
 
-import ojload
+import losscheck
+import monitor
+import requestlog
+from ojharness import ROOT
+from ojharness import upload as http_client
 
 MiB = 1 << 20
 HOG_C = r"""
@@ -49,7 +54,7 @@ class Workload:
         self.real_share = real_share
         self.pool = os.urandom(12 * 1000 * 1000)
         self.archives = {}
-        examples = os.path.join(ojload.ROOT, "client/examples")
+        examples = os.path.join(ROOT, "client/examples")
         for name in sorted(os.listdir(examples)):
             self.archives[name] = os.path.join(examples, name)
         for name, cond in (("hog-at-cap", "total >= (512u << 20)"), ("hog-unbounded", "0")):
@@ -100,7 +105,7 @@ class Storm:
         self.timeout_s = timeout_s
         self.rng = random.Random(seed)
         self.log = log
-        self.reqs = ojload.RequestLog()
+        self.reqs = requestlog.RequestLog()
         self.acked = {}
         self.acked_lock = threading.Lock()
         self.gave_up = 0
@@ -110,61 +115,23 @@ class Storm:
         self.flush_report = {}
 
     # -- HTTP -------------------------------------------------------------------------
-    def _conn(self):
-        return http.client.HTTPConnection(self.stack.host, self.stack.port, timeout=self.timeout_s)
-
     def upload(self, token, chunks):
-        boundary = "----ojload" + os.urandom(8).hex()
-        head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"token\"\r\n\r\n{token}\r\n"
-                f"--{boundary}\r\nContent-Disposition: form-data; name=\"course\"\r\n\r\n{self.course}\r\n"
-                f"--{boundary}\r\nContent-Disposition: form-data; name=\"module\"\r\n\r\n{self.module}\r\n"
-                f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"upload.tar.bz2\"\r\n"
-                f"Content-Type: application/octet-stream\r\n\r\n").encode()
-        tail = f"\r\n--{boundary}--\r\n".encode()
-        size = sum(len(c) for c in chunks)
+        """One upload (ojharness.upload), recorded in the request log; (status, body, headers)."""
         t0 = time.monotonic()
-        status, body, headers = 0, "", {}
-        c = self._conn()
-        try:
-            c.putrequest("POST", "/upload")
-            c.putheader("Content-Type", f"multipart/form-data; boundary={boundary}")
-            c.putheader("Content-Length", str(len(head) + size + len(tail)))
-            c.endheaders()
-            c.send(head)
-            for ch in chunks:
-                for i in range(0, len(ch), 256 * 1024):
-                    c.send(ch[i:i + 256 * 1024])
-            c.send(tail)
-            r = c.getresponse()
-            status, body = r.status, r.read(4096).decode("utf-8", "replace")
-            headers = {k.lower(): v for k, v in r.getheaders()}
-        except (OSError, http.client.HTTPException) as e:
-            # nginx may answer (413, 503) and close before the whole body is sent
-            try:
-                r = c.getresponse()
-                status, body = r.status, r.read(4096).decode("utf-8", "replace")
-                headers = {k.lower(): v for k, v in r.getheaders()}
-            except (OSError, http.client.HTTPException):
-                body = f"({type(e).__name__}: {e})"
-        finally:
-            c.close()
-        dt = time.monotonic() - t0
-        self.reqs.add("upload", status, dt)
+        status, body, headers = http_client.upload(self.stack.url, token, self.course, self.module,
+                                                   chunks=chunks, timeout=self.timeout_s, max_body=4096)
+        self.reqs.add("upload", status, time.monotonic() - t0)
         return status, body, headers
 
     def get(self, kind, path, etag=None):
         t0 = time.monotonic()
         status, body, headers = 0, b"", {}
-        c = self._conn()
         try:
-            c.request("GET", path, headers={"If-None-Match": etag} if etag else {})
-            r = c.getresponse()
-            status, body = r.status, r.read(1 << 20)
-            headers = {k.lower(): v for k, v in r.getheaders()}
+            status, body, headers = http_client.get(self.stack.url, path,
+                                                    headers={"If-None-Match": etag} if etag else {},
+                                                    timeout=self.timeout_s, max_body=1 << 20)
         except (OSError, http.client.HTTPException):
             pass
-        finally:
-            c.close()
         self.reqs.add(kind, status, time.monotonic() - t0)
         return status, body, headers
 
@@ -206,7 +173,7 @@ class Storm:
                         self.gave_up += 1
                 etag, delay = None, 2.0
                 next_poll = time.monotonic() + delay
-            open_ids = [i for i, s in mine.items() if s not in ojload.TERMINAL]
+            open_ids = [i for i, s in mine.items() if s not in losscheck.TERMINAL]
             if not pending_uploads and (not open_ids or self.stop_polling.is_set()):
                 return
             if next_poll and open_ids and time.monotonic() >= next_poll and not self.stop_polling.is_set():
@@ -243,8 +210,7 @@ class Storm:
 
     # -- the whole run ---------------------------------------------------------------
     def setup(self):
-        self.course, tokens = self.stack.make_course(
-            "ST", [("PA1", "ICS2024/PA1", True)], self.n)
+        self.course, tokens = make_course(self.stack, "ST", [("PA1", "ICS2024/PA1", True)], self.n)
         self.module = "PA1"
         self.tokens = tokens
         return tokens
@@ -279,6 +245,19 @@ class Storm:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def make_course(stack, prefix, modules, students):
+    """A load-test course (prefix + 6 hex digits: what losscheck.purge_course accepts) with
+    modules [(code, judge_dir, supersede)] and `students` students; returns (course, [tokens])."""
+    course = prefix + secrets.token_hex(3).upper()
+    tokens = stack.add_course(
+        course, "load test " + course,
+        {code: ["--opens", "now-1d", "--deadline", "now+1d", "--supersede", "1" if supersede else "0",
+                *(["--judge-dir", judge_dir] if judge_dir else [])]
+         for code, judge_dir, supersede in modules},
+        [f"L{i:05d}" for i in range(students)])
+    return course, tokens
+
+
 def wait_resolved(receiver, bound, checks=None):
     """Waits (at most bound seconds) until every check that fired (of `checks`, default all)
     has resolved since."""
@@ -301,17 +280,17 @@ def report(name, storm, sampler, receiver, loss, wall, extra_rows=(), out=sys.st
     print(f"{storm.n} students, {len(storm.acked)} acknowledged uploads, storm wall {wall:.0f} s, "
           f"flush {storm.flush_report.get('requests', 0)} page requests in "
           f"{storm.flush_report.get('seconds', 0):.2f} s\n", file=out)
-    ojload.print_requests(storm.reqs, ("upload", "page json", "flush page"), out=out)
+    requestlog.print_requests(storm.reqs, ("upload", "page json", "flush page"), out=out)
     print(file=out)
-    ojload.print_resources(sampler.peak, out=out)
+    monitor.print_resources(sampler.peak, out=out)
     print(file=out)
-    ojload.print_alerts(receiver, out=out)
+    monitor.print_alerts(receiver, out=out)
     print(file=out)
     for row in extra_rows:
         print(row, file=out)
     if extra_rows:
         print(file=out)
-    ojload.print_loss(summary, problems, out=out)
+    losscheck.print_loss(summary, problems, out=out)
     others = storm.reqs.others()
     if others:
         failures.append("unexpected answers: " + ", ".join(f"{k} {s}: {n}" for (k, s), n in others.items()))
@@ -325,108 +304,13 @@ def report(name, storm, sampler, receiver, loss, wall, extra_rows=(), out=sys.st
     return failures
 
 
-class PrivateStack:
-    """A stack of the harness's own (ops/oj up --free-ports in a temporary var dir), with the
-    watchdog pointed at the alert receiver, and optionally its storage on a small loop-mounted
-    ext4 image (to fill it). ops/oj's supervisors restart what dies. down() undoes it all."""
-
-    def __init__(self, bin_dir, receiver, storage_mb=0, var=None, log=print,
-                 settings=()):
-        if var:
-            var = os.path.abspath(var)
-            if os.path.exists(var) and os.listdir(var):
-                raise RuntimeError(f"{var} is not empty: the private stack needs a new directory")
-            os.makedirs(var, exist_ok=True)
-        self.var = var or tempfile.mkdtemp(prefix="oj-load-stack-")
-        os.chmod(self.var, 0o755)  # mkdtemp's 0700 keeps the sandbox's unprivileged uid out
-        self.bin = bin_dir
-        self.receiver = receiver
-        self.storage_mb = storage_mb
-        self.log = log
-        self.mounted = None
-        self.settings = list(settings)
-
-    def up(self):
-        os.makedirs(os.path.join(self.var, "storage"), exist_ok=True)
-        if self.storage_mb:
-            img = self.var + ".storage.img"
-            subprocess.run(["truncate", "-s", f"{self.storage_mb}M", img], check=True)
-            subprocess.run(["mkfs.ext4", "-q", "-F", "-m", "0", img], check=True)
-            subprocess.run(["mount", "-o", "loop", img, os.path.join(self.var, "storage")], check=True)
-            self.mounted = (os.path.join(self.var, "storage"), img)
-        r = subprocess.run([os.path.join(ojload.ROOT, "ops/oj"), "up", "--var", self.var, "--free-ports",
-                            "--bin", self.bin], capture_output=True, text=True, timeout=600)
-        if r.returncode != 0:
-            raise RuntimeError(f"ops/oj up failed: {r.stdout[-500:]} {r.stderr[-1000:]}")
-        cfg = os.path.join(self.var, "oj.toml")
-        settings = [("watchdog", "webhook_url", f'"{self.receiver.url}"'), ("watchdog", "interval_s", "2"),
-                    ("watchdog", "for_s", "4")] + self.settings
-        set_toml(cfg, settings)
-        # the new settings reach the runner and the watchdog by a restart of each (the
-        # watchdog last: its first cycle is the baseline, so the runner's restart is no alert)
-        stack = ojload.Stack(self.var)
-        runners = [n[:-4] for n in os.listdir(os.path.join(self.var, "run"))
-                   if n.startswith("runner-") and n.endswith(".pid") and not n.endswith(".sup.pid")]
-        pids = {str(restart_daemon(self.var, name)) for name in runners}
-        deadline = time.time() + 30
-        while time.time() < deadline:  # each new runner has sent its first heartbeat
-            rows = stack.sql("SELECT pid FROM runners", check=False) or []
-            if pids <= {r[0] for r in rows}:
-                break
-            time.sleep(0.2)
-        restart_daemon(self.var, "watchdog")
-        return stack
-
-    def down(self, keep_logs=False):
-        """Stops and removes the stack; keep_logs copies its log directory out first (a failed run)."""
-        if keep_logs:
-            dest = tempfile.mkdtemp(prefix="oj-load-logs-")
-            shutil.copytree(os.path.join(self.var, "log"), os.path.join(dest, "log"), dirs_exist_ok=True)
-            print(f"the stack's logs are kept in {dest}/log")
-        subprocess.run([os.path.join(ojload.ROOT, "ops/oj"), "down", "--var", self.var],
-                       capture_output=True, timeout=300)
-        if self.mounted:
-            subprocess.run(["umount", self.mounted[0]], check=False)
-            os.unlink(self.mounted[1])
-        shutil.rmtree(self.var, ignore_errors=True)
-
-
-def set_toml(path, settings):
-    """Sets section.key = value lines in a TOML file written by ops/oj (flat sections)."""
-    with open(path) as f:
-        lines = f.read().splitlines()
-    for section, key, value in settings:
-        header = f"[{section}]"
-        if header not in lines:
-            lines += ["", header]
-        i = lines.index(header) + 1
-        j = i
-        while j < len(lines) and not lines[j].startswith("["):
-            if lines[j].split("=")[0].strip() == key:
-                del lines[j]
-                continue
-            j += 1
-        lines.insert(i, f"{key} = {value}")
-    with open(path, "w") as f:
-        f.write("\n".join(lines) + "\n")
-
-
-def restart_daemon(var, name, bound_s=30):
-    """Restarts run/<name>.pid: SIGTERM, and its ops/oj supervisor (run/<name>.sup.pid) starts
-    it again; returns the new pid."""
-    pidf = os.path.join(var, "run", name + ".pid")
-    with open(pidf) as f:
-        pid = int(f.read())
-    os.kill(pid, 15)
-    deadline = time.time() + bound_s
-    while time.time() < deadline:
-        try:
-            with open(pidf) as f:
-                new = int(f.read())
-            if new != pid:
-                os.kill(new, 0)
-                return new
-        except (OSError, ValueError):
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{name} was not restarted by its supervisor within {bound_s} s")
+def start_private_stack(priv, receiver, settings=None):
+    """Starts a private stack (ojharness.stack.PrivateStack) with its watchdog pointed at the
+    alert receiver, checking every 2 s (settings: more {section: {key: value}}); returns the
+    running Stack."""
+    stack = priv.up()
+    overrides = {"watchdog": {"webhook_url": receiver.url, "interval_s": 2, "for_s": 4}}
+    for section, kv in (settings or {}).items():
+        overrides.setdefault(section, {}).update(kv)
+    priv.reconfigure(overrides)
+    return stack

@@ -14,7 +14,7 @@ sys.path.insert(0, os.path.join(HERE, "../integration"))
 
 import ojtest  # noqa: E402
 from ojtest import make_course  # noqa: E402
-from results_fixtures import QueueHold, hex_text, insert_submission  # noqa: E402
+from results_fixtures import QueueHold, insert_submission  # noqa: E402
 
 CHROMIUM = os.environ.get("OJ_CHROMIUM", "/usr/bin/chromium")
 
@@ -54,11 +54,10 @@ class ResultsBrowserTest(unittest.TestCase):
             hold.run(
                 "UPDATE submissions SET status = 'done', verdict = 'partial', score = 4, "
                 "max_score = 5, started_at = UTC_TIMESTAMP(6) - INTERVAL 2 SECOND, "
-                "finished_at = UTC_TIMESTAMP(6), log = "
-                + hex_text("<script>alert(1)</script><img src=x onerror=\"window.__ojPwned=1\">")
-                + f" WHERE id = '{sid}';"
-                f"INSERT INTO test_results (submission_id, seq, name, passed, message) VALUES "
-                f"('{sid}', 1, 'first', 1, 'ok'), ('{sid}', 2, 'second', 0, 'wrong');")
+                "finished_at = UTC_TIMESTAMP(6), log = %s WHERE id = %s",
+                ("<script>alert(1)</script><img src=x onerror=\"window.__ojPwned=1\">", sid))
+            hold.run("INSERT INTO test_results (submission_id, seq, name, passed, message) VALUES "
+                     "(%s, 1, 'first', 1, 'ok'), (%s, 2, 'second', 0, 'wrong')", (sid, sid))
             hold.finish()
             proc.stdin.write("FLIPPED\n")
             proc.stdin.flush()

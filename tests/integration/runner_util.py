@@ -7,10 +7,10 @@ import signal
 import subprocess
 import tarfile
 import tempfile
-import time
 import unittest
 
 import ojtest
+from ojharness.stack import stopped_runner, write_config
 
 ID_RE = re.compile(r"Received ([A-Za-z0-9]{16})")
 RUNNER = os.path.join(ojtest.BIN, "judge_runner/oj-runner")
@@ -45,12 +45,12 @@ def submit(path, token, course, module):
 
 def row(sid):
     r = ojtest.sql("SELECT status, IFNULL(verdict,''), IFNULL(score,''), IFNULL(max_score,''), attempts, "
-                   f"IFNULL(runner_id,''), IFNULL(log,'') FROM submissions WHERE id = '{sid}'")
+                   "IFNULL(runner_id,''), IFNULL(log,'') FROM submissions WHERE id = %s", (sid,))
     if not r:
         return None
     s = r[0]
     return {"status": s[0], "verdict": s[1], "score": s[2], "max_score": s[3], "attempts": int(s[4]),
-            "runner_id": s[5], "log": s[6].replace("\\n", "\n")}
+            "runner_id": s[5], "log": s[6]}
 
 
 def wait_done(sid, timeout=240):
@@ -61,22 +61,13 @@ def wait_done(sid, timeout=240):
 
 
 def tests_of(sid):
-    return ojtest.sql(f"SELECT name, passed, IFNULL(message,'') FROM test_results WHERE submission_id = '{sid}' "
-                      "ORDER BY seq")
+    return ojtest.sql("SELECT name, passed, IFNULL(message,'') FROM test_results WHERE submission_id = %s "
+                      "ORDER BY seq", (sid,))
 
 
 def runner_config(tmpdir, **runner_keys):
     """A copy of the stack's config with [runner] keys overridden; returns its path."""
-    with open(ojtest.CONFIG) as f:
-        text = f.read()
-    lines = "".join(f"{k} = {v!r}\n".replace("'", '"') if isinstance(v, str) else f"{k} = {v}\n"
-                    for k, v in runner_keys.items())
-    text = text.replace("[runner]\n", "[runner]\n" + lines, 1)
-    path = os.path.join(tmpdir, "oj.toml")
-    with open(path, "w") as f:
-        f.write(text)
-    os.chmod(path, 0o600)
-    return path
+    return write_config(ojtest.CONFIG, os.path.join(tmpdir, "oj.toml"), {"runner": runner_keys})
 
 
 class RunnerProcess:
@@ -103,60 +94,11 @@ class RunnerProcess:
         self.log.close()
 
 
-def alive(pid):
-    """True while pid runs (a zombie counts as gone)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
-
-
-class StackRunnerPaused:
-    """Stops the stack's runner-1 (SIGTERM: it returns any job) and restarts it after.
-
-    ops/oj runs each daemon under a supervisor that restarts it; the supervisor stops
-    for good when run/NAME.stop exists. Tests share the stack one at a time (ctest
-    RESOURCE_LOCK), so pausing the stack's runner is safe.
-    """
-
-    pidfile = os.path.join(RUN_DIR, "runner-1.pid")
-    supfile = os.path.join(RUN_DIR, "runner-1.sup.pid")
-    stopfile = os.path.join(RUN_DIR, "runner-1.stop")
-
-    @staticmethod
-    def _pid(path):
-        try:
-            with open(path) as f:
-                return int(f.read().strip())
-        except (FileNotFoundError, ValueError):
-            return None
-
-    def __enter__(self):
-        runner, sup = self._pid(self.pidfile), self._pid(self.supfile)
-        if sup and alive(sup):
-            open(self.stopfile, "w").close()
-            os.kill(sup, signal.SIGTERM)
-            ojtest.wait_for(lambda: not alive(sup), timeout=40, what="runner-1's supervisor to stop")
-        if runner and alive(runner):
-            os.kill(runner, signal.SIGTERM)
-        if runner:
-            ojtest.wait_for(lambda: not alive(runner), timeout=40, what="runner-1 to stop")
-        return self
-
-    def __exit__(self, *exc):
-        # Through a shell that exits at once: neither process is our child (no zombie).
-        if os.path.exists(self.stopfile):
-            os.unlink(self.stopfile)
-        cmd = [os.path.join(ojtest.ROOT, "ops/oj"), "_supervise", ojtest.VAR, "runner-1", self.pidfile,
-               RUNNER, "--config", ojtest.CONFIG, "--slot", "1"]
-        r = subprocess.run(["sh", "-c", 'setsid "$@" </dev/null >/dev/null 2>&1 & echo $!', "sh", *cmd],
-                           capture_output=True, text=True, check=True)
-        with open(self.supfile, "w") as f:
-            f.write(r.stdout.strip())
-        ojtest.wait_for(lambda: (p := self._pid(self.pidfile)) and alive(p), timeout=60,
-                        what="runner-1 to restart")
-        return False
+def StackRunnerPaused():
+    """Stops the stack's runner-1 (SIGTERM: it returns any job) and restarts it after
+    (ojharness.stack.stopped_runner). Tests share the stack one at a time (ctest
+    RESOURCE_LOCK), so stopping the stack's runner is safe."""
+    return stopped_runner(ojtest.STACK, "runner-1", slot=1)
 
 
 def lab1_course(students=1, supersede=True):

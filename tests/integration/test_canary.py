@@ -36,12 +36,14 @@ paused_stack_watchdog = ojtest.paused_watchdog
 
 
 def canary_rows(course, module=None):
-    where = f"c.code = '{course}'" + (f" AND m.code = '{module}'" if module else "")
+    where, params = "c.code = %s", [course]
+    if module:
+        where, params = where + " AND m.code = %s", params + [module]
     return ojtest.sql(
         "SELECT s.id, s.status, IFNULL(s.verdict, ''), IFNULL(s.score, ''), s.canary, st.canary, "
         "st.student_no FROM submissions s JOIN students st ON st.id = s.student_id "
         "JOIN modules m ON m.id = s.module_id JOIN courses c ON c.id = m.course_id "
-        f"WHERE {where} AND st.canary = 1 ORDER BY s.received_at")
+        f"WHERE {where} AND st.canary = 1 ORDER BY s.received_at", params)
 
 
 class CanaryTest(wdhelp.WatchdogTestCase):
@@ -149,11 +151,12 @@ class CanaryTest(wdhelp.WatchdogTestCase):
             sid = ru.ID_RE.search(body).group(1)
             real_ahead = int(ojtest.sql(
                 "SELECT COUNT(*) FROM submissions q JOIN submissions s ON s.id = "
-                f"'{sid}' WHERE q.status = 'queued' AND q.canary = 0 AND (q.received_at < "
-                "s.received_at OR (q.received_at = s.received_at AND q.id < s.id))")[0][0])
+                "%s WHERE q.status = 'queued' AND q.canary = 0 AND (q.received_at < "
+                "s.received_at OR (q.received_at = s.received_at AND q.id < s.id))", (sid,))[0][0])
             canaries_ahead = int(ojtest.sql(
                 "SELECT COUNT(*) FROM submissions q JOIN submissions s ON s.id = "
-                f"'{sid}' WHERE q.status = 'queued' AND q.canary = 1 AND q.received_at < s.received_at")[0][0])
+                "%s WHERE q.status = 'queued' AND q.canary = 1 AND q.received_at < s.received_at",
+                (sid,))[0][0])
             self.assertGreater(canaries_ahead, 0, "the test needs canaries queued ahead")
             hdr = re.search(r"(?im)^X-OJ-Queue-Position: (\d+)", headers)
             self.assertEqual(int(hdr.group(1)), real_ahead, headers)

@@ -15,7 +15,7 @@ import tomllib
 import unittest
 
 import ojtest
-import procs
+from ojharness import procs
 from ojtest import URL
 
 with open(ojtest.CONFIG, "rb") as f:
@@ -97,7 +97,7 @@ class NginxWorkersTest(unittest.TestCase):
             code, body, _ = ojtest.upload(f.name, tokens[0], course, "M1")
         self.assertEqual(code, 200, body)
         sid = body.split()[3]
-        key = ojtest.sql(f"SELECT storage_key FROM submissions WHERE id = '{sid}'")[0][0]
+        key = ojtest.sql("SELECT storage_key FROM submissions WHERE id = %s", (sid,))[0][0]
         st = os.stat(os.path.join(CFG["paths"]["storage_dir"], key))
         self.assertEqual(stat.S_IMODE(st.st_mode), 0o640)
         self.assertEqual(grp.getgrgid(st.st_gid).gr_name, CFG["fcgi"]["socket_group"])
@@ -205,7 +205,7 @@ class BrowserHeadersTest(OneStudentCourse):
 
     def test_result_url_comes_from_the_configuration_not_the_host_header(self):
         code, body, headers = ojtest.upload(self.small, self.tokens[0], self.course, "M1",
-                                            extra=("-H", "Host: attacker.example"))
+                                            headers={"Host": "attacker.example"})
         self.assertEqual(code, 200, body)
         want = CFG["server"].get("public_url") or f"http://{CFG['server']['listen']}:{CFG['server']['port']}"
         self.assertEqual(header(headers, "X-OJ-Result-URL"), f"{want}/oj/{self.course}/M1/{self.tokens[0]}")

@@ -13,6 +13,7 @@ import threading
 import unittest
 
 import ojtest
+from ojharness import upload
 from ojtest import URL, VAR
 
 SIZE = 123_457  # an odd size: this file's uploads are found in storage by size and hash
@@ -34,7 +35,7 @@ def answer_of(headers_text):
 
 def rows_of(token):
     return ojtest.sql("SELECT s.id FROM submissions s JOIN students t ON t.id = s.student_id "
-                      f"WHERE t.token = '{token}' ORDER BY s.received_at")
+                      "WHERE t.token = %s ORDER BY s.received_at", (token,))
 
 
 class IdempotencyTest(unittest.TestCase):
@@ -52,10 +53,8 @@ class IdempotencyTest(unittest.TestCase):
         subprocess.run(["rm", "-rf", cls.tmp])
 
     def upload(self, token, k, path=None, module="K", filename=None):
-        spec = f"file=@{path or self.file}" + (f";filename={filename}" if filename else "")
-        extra = ["-H", f"Idempotency-Key: {k}"] if k else []
-        return ojtest.curl(*extra, "-F", f"token={token}", "-F", f"course={self.course}",
-                           "-F", f"module={module}", "-F", spec, f"{URL}/upload")
+        return upload.upload(URL, token, self.course, module, path=path or self.file, filename=filename,
+                             headers={"Idempotency-Key": k} if k else None)
 
     def stored_copies(self):
         n = 0
@@ -141,18 +140,15 @@ class IdempotencyTest(unittest.TestCase):
     def test_retry_after_the_module_closed_still_gets_the_first_answer(self):
         course, (token,) = ojtest.make_course(modules=("C",), students=1)
         k = key()
-        code, first, h1 = ojtest.curl("-H", f"Idempotency-Key: {k}", "-F", f"token={token}",
-                                      "-F", f"course={course}", "-F", "module=C",
-                                      "-F", f"file=@{self.file}", f"{URL}/upload")
+        code, first, h1 = upload.upload(URL, token, course, "C", path=self.file,
+                                         headers={"Idempotency-Key": k})
         self.assertEqual(code, 200, first)
         ojtest.ojctl("module", "set", course, "C", "--close-now")
-        code, again, h2 = ojtest.curl("-H", f"Idempotency-Key: {k}", "-F", f"token={token}",
-                                      "-F", f"course={course}", "-F", "module=C",
-                                      "-F", f"file=@{self.file}", f"{URL}/upload")
+        code, again, h2 = upload.upload(URL, token, course, "C", path=self.file,
+                                         headers={"Idempotency-Key": k})
         self.assertEqual((code, again, answer_of(h2)), (200, first, answer_of(h1)))
-        code, body, _ = ojtest.curl("-H", f"Idempotency-Key: {key()}", "-F", f"token={token}",
-                                    "-F", f"course={course}", "-F", "module=C",
-                                    "-F", f"file=@{self.file}", f"{URL}/upload")
+        code, body, _ = upload.upload(URL, token, course, "C", path=self.file,
+                                      headers={"Idempotency-Key": key()})
         self.assertEqual(code, 403, body)  # a new key is a new upload: closed
 
     def test_a_key_past_its_window_is_a_new_upload(self):
@@ -160,14 +156,14 @@ class IdempotencyTest(unittest.TestCase):
         code, first, _ = self.upload(token, k)
         self.assertEqual(code, 200, first)
         ojtest.sql("UPDATE upload_keys u JOIN students s ON s.id = u.student_id SET "
-                   f"u.created_at = u.created_at - INTERVAL 2 DAY WHERE s.token = '{token}'")
+                   "u.created_at = u.created_at - INTERVAL 2 DAY WHERE s.token = %s", (token,))
         code, second, _ = self.upload(token, k, self.other)  # other bytes: no 422 after the window
         self.assertEqual(code, 200, second)
         self.assertNotEqual(second.split()[3], first.split()[3])
         self.assertEqual(len(rows_of(token)), 2)
         # The expired record went when the key was used again: one record per key.
         n = ojtest.sql("SELECT COUNT(*) FROM upload_keys u JOIN students s ON s.id = u.student_id "
-                       f"WHERE s.token = '{token}'")[0][0]
+                       "WHERE s.token = %s", (token,))[0][0]
         self.assertEqual(n, "1")
 
     def test_retry_while_the_first_is_in_flight_waits_for_it(self):
@@ -181,25 +177,26 @@ class IdempotencyTest(unittest.TestCase):
 
         def send(name, filename):
             answers[name] = self.upload(token, k, filename=filename)
-        holder = ojtest.SqlSession()
+        holder = ojtest.session()
         threads = []
         try:
-            holder_id = holder.run("SELECT CONNECTION_ID();")[0].strip()
+            holder_id = holder.id
 
             def parked():
                 # Only waits for the holder's lock: other clients' lock waits come and go.
                 return int(ojtest.sql(
                     "SELECT COUNT(DISTINCT w.requesting_trx_id) FROM information_schema.INNODB_LOCK_WAITS w "
                     "JOIN information_schema.INNODB_TRX b ON b.trx_id = w.blocking_trx_id "
-                    f"WHERE b.trx_mysql_thread_id = {holder_id}")[0][0])
-            holder.run(f"BEGIN; SELECT id FROM students WHERE token = '{token}' FOR UPDATE;")
+                    "WHERE b.trx_mysql_thread_id = %s", (holder_id,))[0][0])
+            holder.run("BEGIN")
+            holder.run("SELECT id FROM students WHERE token = %s FOR UPDATE", (token,))
             threads.append(threading.Thread(target=send, args=("a", "a.tar.bz2")))
             threads[-1].start()
             ojtest.wait_for(lambda: parked() == 1, timeout=60, what="upload A parked")
             threads.append(threading.Thread(target=send, args=("b", "retry.tar.bz2")))
             threads[-1].start()
             ojtest.wait_for(lambda: parked() == 2, timeout=60, what="upload B parked")
-            holder.run("COMMIT;")
+            holder.run("COMMIT")
             for t in threads:
                 t.join(timeout=60)
         finally:

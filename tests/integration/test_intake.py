@@ -187,7 +187,7 @@ class IntakeTest(unittest.TestCase):
         self.assertEqual(code, 200, body)
         self.assertRegex(body, r"^\[SUCC ✓\] Received [A-Za-z0-9]{16} at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\n$")
         sid = body.split()[3]
-        status, sha, key, size = sql(f"SELECT status, sha256, storage_key, size_bytes FROM submissions WHERE id='{sid}'")[0]
+        status, sha, key, size = sql("SELECT status, sha256, storage_key, size_bytes FROM submissions WHERE id = %s", (sid,))[0]
         with open(self.big, "rb") as f:
             sent = hashlib.sha256(f.read()).hexdigest()
         self.assertEqual(status, "queued")
@@ -253,7 +253,7 @@ class IntakeTest(unittest.TestCase):
         code, body, _ = self.up(self.small, module="Late", token=self.tokens[2])
         self.assertEqual(code, 200, body)
         self.assertTrue(body.endswith(" (late)\n"), body)
-        self.assertEqual(sql(f"SELECT late FROM submissions WHERE id='{body.split()[3]}'")[0][0], "1")
+        self.assertEqual(sql("SELECT late FROM submissions WHERE id = %s", (body.split()[3],))[0][0], "1")
 
     def test_hostile_multipart_bodies_get_400_lines(self):
         t, c = self.tokens[0].encode(), self.course.encode()
@@ -296,8 +296,7 @@ class IntakeTest(unittest.TestCase):
         self.assertEqual(len(ids), 32)
         with open(self.big, "rb") as f:
             sent = hashlib.sha256(f.read()).hexdigest()
-        rows = sql("SELECT id, sha256, storage_key FROM submissions WHERE id IN (%s)" %
-                   ",".join(f"'{i}'" for i in ids))
+        rows = sql("SELECT id, sha256, storage_key FROM submissions WHERE id IN %s", (ids,))
         self.assertEqual(len(rows), 32)
         for sid, sha, key in rows:
             self.assertEqual(sha, sent)
@@ -312,16 +311,16 @@ class IntakeTest(unittest.TestCase):
             code, body, _ = ojtest.upload(f, tokens[0], course, "S")
             self.assertEqual(code, 200, body)
             ids.append(body.split()[3])
-        states = dict(sql("SELECT id, status FROM submissions WHERE id IN (%s)" % ",".join(f"'{i}'" for i in ids)))
+        states = dict(sql("SELECT id, status FROM submissions WHERE id IN %s", (ids,)))
         self.assertEqual(states[ids[2]], "queued")
         self.assertEqual(states[ids[0]], "superseded")
         self.assertEqual(states[ids[1]], "superseded")
         ojtest.ojctl("module", "add", course, "K", "--deadline", "now+1d", "--supersede", "0")
         for i in range(2):
             ojtest.upload(os.path.join(self.tmp, f"s{i}.bin"), tokens[0], course, "K")
-        self.assertEqual(sql(f"SELECT COUNT(*) FROM submissions s JOIN modules m ON m.id=s.module_id "
-                             f"WHERE m.code='K' AND s.status='queued' AND m.course_id="
-                             f"(SELECT id FROM courses WHERE code='{course}')")[0][0], "2")
+        self.assertEqual(sql("SELECT COUNT(*) FROM submissions s JOIN modules m ON m.id=s.module_id "
+                             "WHERE m.code='K' AND s.status='queued' AND m.course_id="
+                             "(SELECT id FROM courses WHERE code = %s)", (course,))[0][0], "2")
 
     def test_per_token_rate_limit_gives_429_with_retry_after(self):
         import tomllib
@@ -406,7 +405,7 @@ class IntakeTest(unittest.TestCase):
         client.s.close()
         self.assertIn("[SUCC ✓] Received".encode(), reply, reply[-300:])
         sid = reply.decode("utf-8", "replace").split("[SUCC ✓] Received ")[1].split()[0]
-        self.assertEqual(sql(f"SELECT sha256 FROM submissions WHERE id = '{sid}'"),
+        self.assertEqual(sql("SELECT sha256 FROM submissions WHERE id = %s", (sid,)),
                          [[hashlib.sha256(data).hexdigest()]])
         ojtest.wait_for(lambda: len(worker_pids()) == len(before_workers) and victim not in worker_pids(),
                         timeout=60, what="the stopped worker to exit and be replaced")
@@ -441,7 +440,7 @@ class IntakeTest(unittest.TestCase):
         sid = text.split()[3]
         for p in worker_pids():
             os.kill(p, signal.SIGKILL)
-        key = sql(f"SELECT storage_key FROM submissions WHERE id='{sid}'")[0][0]
+        key = sql("SELECT storage_key FROM submissions WHERE id = %s", (sid,))[0][0]
         self.assertTrue(os.path.isfile(os.path.join(STORAGE, key)))
         ojtest.wait_for(lambda: ojtest.get("/healthz")[0] == 200, timeout=60, what="the pool to recover")
 

@@ -33,7 +33,7 @@ def jctl(*args):
 
 
 def audit_count(action, target):
-    return int(sql(f"SELECT COUNT(*) FROM audit_log WHERE action = '{action}' AND target = '{target}'")[0][0])
+    return int(sql("SELECT COUNT(*) FROM audit_log WHERE action = %s AND target = %s", (action, target))[0][0])
 
 
 def write_roster(rows, header="student_no,name"):
@@ -57,7 +57,7 @@ def upload_bytes(token, course, module, data=None):
 
 
 def status_of(sid):
-    return sql(f"SELECT status FROM submissions WHERE id = '{sid}'")[0][0]
+    return sql("SELECT status FROM submissions WHERE id = %s", (sid,))[0][0]
 
 
 def settle(sid):
@@ -67,9 +67,9 @@ def settle(sid):
 
 
 def set_result(sid, score, late=0, max_score=100):
-    sql(f"UPDATE submissions SET status = 'done', verdict = 'partial', score = {score}, "
-        f"max_score = {max_score}, late = {late}, runner_id = NULL, lease_until = NULL "
-        f"WHERE id = '{sid}'")
+    sql("UPDATE submissions SET status = 'done', verdict = 'partial', score = %s, "
+        "max_score = %s, late = %s, runner_id = NULL, lease_until = NULL "
+        "WHERE id = %s", (score, max_score, late, sid))
 
 
 class CourseAndModule(unittest.TestCase):
@@ -91,8 +91,8 @@ class CourseAndModule(unittest.TestCase):
         ojtest.ojctl("module", "set", course, "M1", "--deadline", "2030-01-01 08:00+08:00",
                      "--late-until", "2030-01-02T00:00Z", "--size-limit", "1M", "--supersede", "off",
                      "--judge-dir", "X/Y", "--title", "Renamed")
-        row = sql(f"SELECT m.deadline, m.late_until, m.size_limit_bytes, m.supersede, m.judge_dir, m.title "
-                  f"FROM modules m JOIN courses c ON c.id = m.course_id WHERE c.code = '{course}'")[0]
+        row = sql("SELECT m.deadline, m.late_until, m.size_limit_bytes, m.supersede, m.judge_dir, m.title "
+                  "FROM modules m JOIN courses c ON c.id = m.course_id WHERE c.code = %s", (course,))[0]
         self.assertEqual(row[0], "2030-01-01 00:00:00.000000")
         self.assertEqual(row[1], "2030-01-02 00:00:00.000000")
         self.assertEqual(row[2:], ["1048576", "0", "X/Y", "Renamed"])
@@ -202,8 +202,8 @@ class Roster(unittest.TestCase):
         os.unlink(path)
         self.assertEqual(rc, 2)
         self.assertIn("header", err)
-        self.assertEqual(sql(f"SELECT COUNT(*) FROM students s JOIN courses c ON c.id = s.course_id "
-                             f"WHERE c.code = '{course}'")[0][0], "0")
+        self.assertEqual(sql("SELECT COUNT(*) FROM students s JOIN courses c ON c.id = s.course_id "
+                             "WHERE c.code = %s", (course,))[0][0], "0")
 
     def test_unknown_course_and_missing_file(self):
         path = write_roster(["1,Ann"])
@@ -318,16 +318,16 @@ class Submissions(unittest.TestCase):
         for sid in ids:
             settle(sid)
         set_result(ids[0], 10)
-        sql(f"INSERT INTO test_results (submission_id, seq, name, passed) VALUES ('{ids[0]}', 1, 't', 1)")
-        sql(f"UPDATE submissions SET status = 'judge_error', verdict = NULL WHERE id IN ('{ids[1]}', '{ids[2]}')")
+        sql("INSERT INTO test_results (submission_id, seq, name, passed) VALUES (%s, 1, 't', 1)", (ids[0],))
+        sql("UPDATE submissions SET status = 'judge_error', verdict = NULL WHERE id IN %s", (ids[1:3],))
         out = jctl("rejudge", ids[0])
         self.assertEqual(out["requeued"], [ids[0]])
-        self.assertEqual(sql(f"SELECT COUNT(*) FROM test_results WHERE submission_id = '{ids[0]}'")[0][0], "0")
+        self.assertEqual(sql("SELECT COUNT(*) FROM test_results WHERE submission_id = %s", (ids[0],))[0][0], "0")
         self.assertEqual(audit_count("rejudge", ids[0]), 1)
         for sid in ids:
             settle(sid)
         set_result(ids[0], 10)
-        sql(f"UPDATE submissions SET status = 'judge_error' WHERE id IN ('{ids[1]}', '{ids[2]}')")
+        sql("UPDATE submissions SET status = 'judge_error' WHERE id IN %s", (ids[1:3],))
         out = jctl("rejudge", "--judge-errors", "--course", course)
         self.assertEqual(sorted(out["requeued"]), sorted(ids[1:]))
         for sid in ids:
@@ -351,34 +351,27 @@ class Submissions(unittest.TestCase):
         os.makedirs(os.path.join(ojtest.VAR, "storage", sid[:2]), exist_ok=True)
         with open(os.path.join(ojtest.VAR, "storage", key), "wb") as f:
             f.write(data)
-        holder = subprocess.Popen(
-            ["mariadb", "--no-defaults", "--socket", os.path.join(ojtest.VAR, "run/mysqld.sock"), "-uroot",
-             "-N", "-B", "-n", "oj"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        holder = ojtest.session()
         try:
-            holder.stdin.write(
-                "BEGIN;\n"
-                f"INSERT INTO submissions (id, student_id, module_id, received_at, size_bytes, sha256, "
-                f"storage_key, status) SELECT '{sid}', s.id, m.id, UTC_TIMESTAMP(6), {len(data)}, "
-                f"'{hashlib.sha256(data).hexdigest()}', '{key}', 'queued' FROM students s JOIN modules m "
-                f"ON m.course_id = s.course_id WHERE s.token = '{tok}';\n"
-                "SELECT CONCAT('inserted ', CONNECTION_ID());\n")
-            holder.stdin.flush()
-            inserted, holder_id = holder.stdout.readline().split()
-            self.assertEqual(inserted, "inserted")
+            holder.run("BEGIN")
+            holder.run("INSERT INTO submissions (id, student_id, module_id, received_at, size_bytes, sha256, "
+                       "storage_key, status) SELECT %s, s.id, m.id, UTC_TIMESTAMP(6), %s, %s, %s, 'queued' "
+                       "FROM students s JOIN modules m ON m.course_id = s.course_id WHERE s.token = %s",
+                       (sid, len(data), hashlib.sha256(data).hexdigest(), key, tok))
+            self.assertEqual(holder.run("SELECT ROW_COUNT()"), [["1"]])  # inserted, uncommitted
+            holder_id = holder.id
             cancel = subprocess.Popen([OJCTL, "--config", ojtest.CONFIG, "cancel", sid],
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             # A wait for the holder's lock (not any lock wait: other clients' come and go).
             ojtest.wait_for(lambda: int(sql(
                 "SELECT COUNT(*) FROM information_schema.INNODB_LOCK_WAITS w JOIN "
                 "information_schema.INNODB_TRX b ON b.trx_id = w.blocking_trx_id "
-                f"WHERE b.trx_mysql_thread_id = {holder_id}")[0][0]) > 0
+                "WHERE b.trx_mysql_thread_id = %s", (holder_id,))[0][0]) > 0
                             or cancel.poll() is not None, timeout=60, what="ojctl cancel to wait for the row lock")
-            holder.stdin.write("COMMIT;\n")
-            holder.stdin.flush()
+            holder.run("COMMIT")
             out, err = cancel.communicate(timeout=60)
         finally:
-            holder.stdin.close()
-            holder.wait(timeout=30)
+            holder.close()
         self.assertEqual(cancel.returncode, 0, err)
         self.assertIn(f"cancelled {sid}", out)
         self.assertEqual(status_of(sid), "cancelled")

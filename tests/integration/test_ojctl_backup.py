@@ -10,18 +10,16 @@ import threading
 import unittest
 
 import ojtest
+from ojharness.db import Database
 from ojtest import sql
 
 BACKUP = os.path.join(ojtest.ROOT, "ops/backup.sh")
 OJ = os.path.join(ojtest.ROOT, "ops/oj")
 
 
-def sql_at(var, query):
-    r = subprocess.run(["mariadb", "--no-defaults", "--socket", os.path.join(var, "run/mysqld.sock"),
-                        "-uroot", "-N", "-B", "oj", "-e", query], capture_output=True, text=True, timeout=60)
-    if r.returncode != 0:
-        raise AssertionError(f"sql failed: {query}: {r.stderr}")
-    return [line.split("\t") for line in r.stdout.splitlines()]
+def sql_at(var, query, params=None):
+    """A query against the stack in var (the restored one) as its root."""
+    return Database(os.path.join(var, "run/mysqld.sock")).query(query, params)
 
 
 class Uploader(threading.Thread):
@@ -98,10 +96,10 @@ class BackupRestore(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("verified", r.stderr)
 
-        ids = ",".join(f"'{i}'" for i, _ in before)
+        ids = [i for i, _ in before]
         rows = {row[0]: row for row in sql_at(
-            self.fresh, f"SELECT s.id, s.sha256, s.storage_key, c.code FROM submissions s JOIN modules m ON "
-                        f"m.id = s.module_id JOIN courses c ON c.id = m.course_id WHERE s.id IN ({ids})")}
+            self.fresh, "SELECT s.id, s.sha256, s.storage_key, c.code FROM submissions s JOIN modules m ON "
+                        "m.id = s.module_id JOIN courses c ON c.id = m.course_id WHERE s.id IN %s", (ids,))}
         for sid, sha in before:
             self.assertIn(sid, rows, f"acknowledged {sid} missing after restore")
             _, row_sha, key, code = rows[sid]
@@ -109,8 +107,8 @@ class BackupRestore(unittest.TestCase):
             with open(os.path.join(self.fresh, "storage", key), "rb") as f:
                 self.assertEqual(hashlib.sha256(f.read()).hexdigest(), sha, sid)
         # Everything else the source held at dump time came along too: the whole roster.
-        self.assertEqual(sql_at(self.fresh, f"SELECT token FROM students s JOIN courses c ON c.id = "
-                                            f"s.course_id WHERE c.code = '{course}'"), [[tok]])
+        self.assertEqual(sql_at(self.fresh, "SELECT token FROM students s JOIN courses c ON c.id = "
+                                            "s.course_id WHERE c.code = %s", (course,)), [[tok]])
         # The restored stack serves the restored data.
         env = {}
         with open(os.path.join(self.fresh, "demo.env")) as f:

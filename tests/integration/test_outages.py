@@ -33,6 +33,7 @@ from datetime import datetime
 
 import ojtest
 import wdhelp
+from ojharness import upload
 
 OUTAGE_S = 20
 INTERVAL_S = 1
@@ -63,12 +64,7 @@ class OutageLedgerTest(wdhelp.WatchdogTestCase):
 
     @classmethod
     def upload(cls, token, module, data):
-        path = os.path.join(cls.tmp, "upload.bin")
-        with open(path, "wb") as f:
-            f.write(data)
-        return ojtest.curl("-F", f"token={token}", "-F", f"course={cls.course}",
-                           "-F", f"module={module}", "-F", f"file=@{path}",
-                           f"{cls.url}/upload", timeout=60)
+        return upload.upload(cls.url, token, cls.course, module, data=data, filename="upload.bin", timeout=60)
 
     @classmethod
     def healthz(cls):
@@ -88,11 +84,9 @@ class OutageLedgerTest(wdhelp.WatchdogTestCase):
     @classmethod
     def set_up_class(cls):
         cls.stack = wdhelp.PrivateStack(os.path.join(cls.tmp, "var"))
-        cls.stack.up()
         # The stack's own watchdog would decide grace with its own settings; the runner
         # is not needed (nothing here is judged).
-        cls.stack.stop_component("watchdog")
-        cls.stack.stop_component("runner-1")
+        cls.stack.up(stop=("watchdog", "runner-1"))
         with open(cls.stack.config, "rb") as f:
             port = wdhelp.tomllib.load(f)["server"]["port"]
         cls.url = f"http://127.0.0.1:{port}"
@@ -141,9 +135,8 @@ class OutageLedgerTest(wdhelp.WatchdogTestCase):
             cls.minutes_journal_while_down = cls.read_journal("minutes.journal")
         finally:
             cls.t_start_req = time.time()
-            cls.stack.up()  # starts what is not running: MariaDB (and watchdog, runner)
-            cls.stack.stop_component("watchdog")
-            cls.stack.stop_component("runner-1")
+            # Starts what is not running: MariaDB (and watchdog, runner, stopped again).
+            cls.stack.up(stop=("watchdog", "runner-1"))
         ojtest.wait_for(lambda: cls.healthz() == 200, timeout=60, what="/healthz 200 again")
         cls.t_healthy = time.time()
         # The watchdog's own probe may lag ours (a cycle, or more on a busy machine).
@@ -235,15 +228,15 @@ class OutageLedgerTest(wdhelp.WatchdogTestCase):
         self.wait_cycles(5)
         self.assertEqual(ts(self.module_deadline("A")) - ts(self.deadline_a0), 60 * n)
         rows = self.stack.sql(
-            f"SELECT actor, detail FROM audit_log WHERE action = 'module.extend' AND "
-            f"target = '{self.course}/A'")
+            "SELECT actor, detail FROM audit_log WHERE action = 'module.extend' AND "
+            "target = %s", (f"{self.course}/A",))
         self.assertEqual(len(rows), 1, rows)
         self.assertEqual(rows[0][0], "oj-watchdog")
         self.assertIn(f"(+{n} min)", rows[0][1])
         decisions = self.stack.sql(
             "SELECT g.action, g.minutes FROM grace_decisions g JOIN modules m ON m.id = "
-            f"g.module_id JOIN courses c ON c.id = m.course_id WHERE c.code = '{self.course}' "
-            "ORDER BY m.code")
+            "g.module_id JOIN courses c ON c.id = m.course_id WHERE c.code = %s "
+            "ORDER BY m.code", (self.course,))
         self.assertEqual(decisions, [["extend", str(n)], ["suggest", str(n)]])
         self.assertTrue(self.receiver.find("outage_grace", "extended", self.t_stop_req))
 

@@ -27,7 +27,7 @@ class Pressure(unittest.TestCase):
                 runner = ru.RunnerProcess(config, 13, os.path.join(tmp, "runner.log"))
                 try:
                     rid = f"{ru.hostname()}:13"
-                    state = lambda: ojtest.sql(f"SELECT state, reason FROM runners WHERE id = '{rid}'")
+                    state = lambda: ojtest.sql("SELECT state, reason FROM runners WHERE id = %s", (rid,))
                     held = ojtest.wait_for(lambda: (s := state()) and s[0][0] == "held" and s[0],
                                            timeout=60, what="runner to hold")
                     self.assertIn("memory pressure 95.00% > 40.00%", held[1])

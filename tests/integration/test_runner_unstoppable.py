@@ -222,7 +222,7 @@ class JudgeFailures(unittest.TestCase):
                     os.unlink(path)
                     ojtest.wait_for(lambda: ru.runner_states().get(runner_id) == "disabled", timeout=120,
                                     what="the broken runner to disable itself")
-                    reason = ojtest.sql(f"SELECT reason FROM runners WHERE id = '{runner_id}'")[0][0]
+                    reason = ojtest.sql("SELECT reason FROM runners WHERE id = %s", (runner_id,))[0][0]
                     self.assertIn("self-test failed", reason)
                     # the submission was not charged for the runner's fault
                     row = ru.row(sid)
@@ -233,7 +233,7 @@ class JudgeFailures(unittest.TestCase):
                 finally:
                     broken.stop()
         finally:
-            ojtest.sql(f"DELETE FROM runners WHERE id = '{runner_id}'")
+            ojtest.sql("DELETE FROM runners WHERE id = %s", (runner_id,))
         # the stack's own runner judges it
         self.assertEqual(ru.wait_done(sid, timeout=120)["verdict"], "accepted")
 

@@ -1,7 +1,7 @@
 """Judge hosts on other machines, as network namespaces joined by veth pairs.
 
 One intake host (MariaDB, FastCGI pool, nginx) and two judge hosts, each in its own
-`ip netns`, addresses in 198.18.0.0/15 only (tests/integration/netns_hosts.py). Shows:
+`ip netns`, addresses in 198.18.0.0/15 only (ops/ojharness/netns.py). Shows:
 - two judge hosts drain 50 submissions: each judged exactly once, every archive fetched
   through a signed link and its SHA-256 checked (the judge echoes the nonce it extracted);
 - a judge host whose link is cut mid-job loses its lease, the job is judged again by the
@@ -31,9 +31,8 @@ import sys
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(__file__))
-import netns_hosts  # noqa: E402
-import wdhelp  # noqa: E402
+import wdhelp  # puts ops/ (ojharness) on sys.path
+from ojharness import netns as netns_hosts  # noqa: E402
 
 BIN = os.environ.get("OJ_SCALE_BIN") or os.environ.get("OJ_BIN") or os.path.join(netns_hosts.ROOT, "build/release")
 SKIP = netns_hosts.netns_supported()
@@ -58,14 +57,13 @@ class ScaleNetnsTest(unittest.TestCase):
         self.h = self.hosts
 
     def rows(self, ids, cols):
-        quoted = ",".join(f"'{i}'" for i in ids)
-        return self.h.sql_root(f"SELECT id, {cols} FROM submissions WHERE id IN ({quoted}) ORDER BY id")
+        return self.h.sql_root(f"SELECT id, {cols} FROM submissions WHERE id IN %s ORDER BY id", (list(ids),))
 
     # --- archive links ---------------------------------------------------------------
     def test_1_archive_links_refused_without_valid_signature(self):
         h = self.h
         sid, sha = h.upload(h.tokens[9], "W1", "links-" + secrets.token_hex(4))
-        key = h.sql_root(f"SELECT storage_key FROM submissions WHERE id = '{sid}'")[0][0]
+        key = h.sql_root("SELECT storage_key FROM submissions WHERE id = %s", (sid,))[0][0]
         uri = "/archive/" + key
         base = "http://198.18.1.1:8080"
         now = int(time.time())
@@ -95,7 +93,7 @@ class ScaleNetnsTest(unittest.TestCase):
                     with open(out, "rb") as f:
                         self.assertNotIn(b"nonce.txt", f.read(), f"{name}: archive bytes served")
         # Judge it now so later tests start from an empty queue.
-        h.sql_root(f"UPDATE submissions SET status = 'cancelled' WHERE id = '{sid}'")
+        h.sql_root("UPDATE submissions SET status = 'cancelled' WHERE id = %s", (sid,))
 
     # --- two hosts drain the queue ----------------------------------------------------
     def test_2_two_hosts_drain_50_each_exactly_once(self):
@@ -117,8 +115,8 @@ class ScaleNetnsTest(unittest.TestCase):
             by_host[runner] = by_host.get(runner, 0) + 1
         self.assertEqual(set(by_host), {"judge1:1", "judge2:1"}, by_host)
         # The judge saw exactly the uploaded archive (its nonce), once per submission.
-        tests = h.sql_root("SELECT submission_id, COUNT(*), MAX(message) FROM test_results WHERE submission_id IN (" +
-                           ",".join(f"'{s}'" for s in want) + ") GROUP BY submission_id")
+        tests = h.sql_root("SELECT submission_id, COUNT(*), MAX(message) FROM test_results WHERE submission_id IN %s "
+                           "GROUP BY submission_id", (list(want),))
         self.assertEqual(len(tests), 50)
         for sid, count, message in tests:
             self.assertEqual(count, "1", sid)
@@ -143,7 +141,7 @@ class ScaleNetnsTest(unittest.TestCase):
         other = "judge2:1" if n_cut == 1 else "judge1:1"
         # Cut once the host has its archive (nginx logs the fetch once it is sent; the
         # 8 s test runs on after): a cut before would fail the fetch instead.
-        key = h.sql_root(f"SELECT storage_key FROM submissions WHERE id = '{sid}'")[0][0]
+        key = h.sql_root("SELECT storage_key FROM submissions WHERE id = %s", (sid,))[0][0]
         fetched = re.compile(rf'^198\.18\.{n_cut}\.2 .*"GET /archive/{re.escape(key)}\?[^"]*" 200 ', re.M)
 
         def access_log():
@@ -165,7 +163,7 @@ class ScaleNetnsTest(unittest.TestCase):
         row = self.rows([sid], "status, runner_id, verdict, attempts")[0]
         self.assertEqual(row[1:4], ["done", other, "accepted"])
         self.assertGreaterEqual(int(row[4]), 1)  # the expired lease counted as an attempt
-        self.assertEqual(h.sql_root(f"SELECT COUNT(*) FROM test_results WHERE submission_id = '{sid}'"), [["1"]])
+        self.assertEqual(h.sql_root("SELECT COUNT(*) FROM test_results WHERE submission_id = %s", (sid,)), [["1"]])
 
 
     # --- the runner checks what it fetched ---------------------------------------------
@@ -177,7 +175,7 @@ class ScaleNetnsTest(unittest.TestCase):
         for n in (1, 2):  # no fetch while the file is being altered
             h.stop(f"runner-{n}")
         sid, _ = h.upload(h.tokens[9], "W1", "tamper-" + secrets.token_hex(4))
-        key = h.sql_root(f"SELECT storage_key FROM submissions WHERE id = '{sid}'")[0][0]
+        key = h.sql_root("SELECT storage_key FROM submissions WHERE id = %s", (sid,))[0][0]
         path = h.path("storage", key)
         with open(path, "r+b") as f:  # same size, one byte different: only SHA-256 can tell
             b = f.read(1)
@@ -187,7 +185,7 @@ class ScaleNetnsTest(unittest.TestCase):
             h.start_judge(n)
         h.wait_for(lambda: self.rows([sid], "status")[0][1] == "judge_error", 120, "judge_error after retries")
         row = self.rows([sid], "verdict, score, attempts, log")[0]
-        self.assertEqual(row[1:3], ["NULL", "NULL"])  # never a verdict or score for the student
+        self.assertEqual(row[1:3], [None, None])  # never a verdict or score for the student
         # judge failures get one retry (docs/runner.md, "Who is to blame"), whatever
         # runner.max_attempts (5 in the test config) allows lease expiries
         self.assertEqual(row[3], "2")
@@ -234,10 +232,10 @@ class ReplicaNetnsTest(unittest.TestCase):
             token = cls.h.tokens[0]
             cls.token = token
             cls.sid, _ = cls.h.upload(token, "W1", "replica-" + secrets.token_hex(4))
-            cls.h.wait_for(lambda: cls.h.sql_replica(f"SELECT status FROM submissions WHERE id = '{cls.sid}'")
+            cls.h.wait_for(lambda: cls.h.sql_replica("SELECT status FROM submissions WHERE id = %s", (cls.sid,))
                            == [["queued"]], 60, "the upload replicated")
-            cls.h.sql_replica(f"SET sql_log_bin = 0; UPDATE submissions SET status = 'cancelled' "
-                              f"WHERE id = '{cls.sid}'")
+            cls.h.sql_replica("SET sql_log_bin = 0; UPDATE submissions SET status = 'cancelled' "
+                              "WHERE id = %s", (cls.sid,))
         except BaseException:
             cls.tearDownClass()
             raise
@@ -353,7 +351,7 @@ class ReplicaNetnsTest(unittest.TestCase):
         self.assert_resolved(t1)
         # What was written on the primary while the replica was down reaches it.
         sid2, _ = h.upload(self.token, "W1", "after-" + secrets.token_hex(4))
-        h.wait_for(lambda: h.sql_replica(f"SELECT status FROM submissions WHERE id = '{sid2}'") == [["queued"]],
+        h.wait_for(lambda: h.sql_replica("SELECT status FROM submissions WHERE id = %s", (sid2,)) == [["queued"]],
                    60, "replication caught up after the restart")
 
     def test_3_replica_lagging_pages_from_primary_and_alert(self):
@@ -374,13 +372,13 @@ class ReplicaNetnsTest(unittest.TestCase):
             h.wait_for(lambda: self.served_by(strict=False) == "primary", 30, "pages from the primary (replica lags)")
             self.assertEqual(self.served_by(), "primary")
             self.assertEqual(self.report_by()[0], "primary")
-            self.assertEqual(h.sql_replica(f"SELECT COUNT(*) FROM submissions WHERE id = '{sid3}'"), [["0"]])
+            self.assertEqual(h.sql_replica("SELECT COUNT(*) FROM submissions WHERE id = %s", (sid3,)), [["0"]])
         finally:
             t1 = time.time()
             h.sql_replica("STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 0; START SLAVE")
         self.receiver.wait("replica_lag", "resolved", t1, timeout=60)
         self.assert_healthy_and_from_replica()
-        self.assertEqual(h.sql_replica(f"SELECT status FROM submissions WHERE id = '{sid3}'"), [["queued"]])
+        self.assertEqual(h.sql_replica("SELECT status FROM submissions WHERE id = %s", (sid3,)), [["queued"]])
 
 
 @unittest.skipIf(SKIP, SKIP or "")
@@ -456,9 +454,9 @@ class TlsNetnsTest(unittest.TestCase):
         h.start_judge(1)
         try:
             sid, sha = h.upload(h.tokens[0], "W1", "tls-" + secrets.token_hex(4))
-            h.wait_for(lambda: h.sql_root(f"SELECT status FROM submissions WHERE id = '{sid}'") == [["done"]],
+            h.wait_for(lambda: h.sql_root("SELECT status FROM submissions WHERE id = %s", (sid,)) == [["done"]],
                        120, "judged by the TLS judge host")
-            row = h.sql_root(f"SELECT verdict, runner_id, sha256 FROM submissions WHERE id = '{sid}'")[0]
+            row = h.sql_root("SELECT verdict, runner_id, sha256 FROM submissions WHERE id = %s", (sid,))[0]
             self.assertEqual(row, ["accepted", "judge1:1", sha])
             self.assertRegex(h.runner_log(1), r"database session: TLS cipher [A-Z0-9_-]+")
         finally:

@@ -43,7 +43,7 @@ class SubmitShTest(unittest.TestCase):
             with open(receipt) as f:
                 out = ojtest.ojctl("receipt", "verify", f.read().strip())
             self.assertIn("VALID", out)
-            sha, key = ojtest.sql(f"SELECT sha256, storage_key FROM submissions WHERE id='{sid}'")[0]
+            sha, key = ojtest.sql("SELECT sha256, storage_key FROM submissions WHERE id = %s", (sid,))[0]
             self.assertIn(f"sha256 {sha}", r.stdout)
             with tarfile.open(os.path.join(ojtest.VAR, "storage", key), "r:bz2") as t:
                 names = {os.path.normpath(n) for n in t.getnames()}
@@ -152,7 +152,7 @@ class SubmitShRetryTest(unittest.TestCase):
 
     def submissions(self, token):
         return ojtest.sql("SELECT s.id, s.sha256 FROM submissions s JOIN students t ON "
-                          f"t.id = s.student_id WHERE t.token = '{token}' ORDER BY s.received_at")
+                          "t.id = s.student_id WHERE t.token = %s ORDER BY s.received_at", (token,))
 
     def test_retry_after_a_lost_answer_makes_one_submission(self):
         proxy = AnswerCuttingProxy()

@@ -14,6 +14,7 @@ import time
 
 import ojtest
 import wdhelp
+from ojharness import procs
 
 FIRE_WITHIN_S = 15
 QUIET_S = 4
@@ -25,8 +26,7 @@ class WatchdogEventsTest(wdhelp.WatchdogTestCase):
     @classmethod
     def set_up_class(cls):
         cls.stack = wdhelp.PrivateStack(os.path.join(cls.tmp, "var"))
-        cls.stack.up()
-        cls.stack.stop_component("watchdog")  # ours writes the same status file
+        cls.stack.up(stop=("watchdog",))  # ours writes the same status file
         cls.receiver = wdhelp.Receiver()
         cls.config = wdhelp.write_config(cls.stack.config, os.path.join(cls.tmp, "wd.toml"), {
             "watchdog": {
@@ -70,7 +70,7 @@ class WatchdogEventsTest(wdhelp.WatchdogTestCase):
 
     def test_1_worker_killed(self):
         master = self.stack.pid("fcgi")
-        victim = wdhelp.children_of(master)[0]
+        victim = procs.children_of(master)[0]
         msg = self.event_alert("fcgi_worker_crashes", lambda: os.kill(victim, signal.SIGKILL))
         self.assertIn(f"worker {victim}", msg)
         self.assertIn("signal Killed", msg)

@@ -13,6 +13,7 @@ import time
 
 import ojtest
 import wdhelp
+from ojharness import procs
 
 FIRE_WITHIN_S = 15
 
@@ -23,11 +24,9 @@ class WatchdogFaultsTest(wdhelp.WatchdogTestCase):
     @classmethod
     def set_up_class(cls):
         cls.stack = wdhelp.PrivateStack(os.path.join(cls.tmp, "var"))
-        cls.stack.up()
         # The stack's own watchdog and runner would interfere: the runner would claim the
         # old submission we queue, and the watchdog writes the same status file.
-        cls.stack.stop_component("watchdog")
-        cls.stack.stop_component("runner-1")
+        cls.stack.up(stop=("watchdog", "runner-1"))
         cls.stack.sql("DELETE FROM runners")
         # Without a runner the demo's canaries would end late or unjudged; this
         # test is about the other checks (the canary has tests/integration/test_canary.py).
@@ -98,10 +97,10 @@ class WatchdogFaultsTest(wdhelp.WatchdogTestCase):
             "runner_heartbeat",
             lambda: self.stack.sql(
                 "INSERT INTO runners (id, host, slot, state, heartbeat_at) VALUES "
-                f"('{rid}', 'testhost', 99, 'judging', UTC_TIMESTAMP(6) - INTERVAL 1 HOUR)"),
+                "(%s, 'testhost', 99, 'judging', UTC_TIMESTAMP(6) - INTERVAL 1 HOUR)", (rid,)),
             lambda: self.stack.sql(
-                f"UPDATE runners SET heartbeat_at = UTC_TIMESTAMP(6) WHERE id = '{rid}'"))
-        self.stack.sql(f"DELETE FROM runners WHERE id = '{rid}'")
+                "UPDATE runners SET heartbeat_at = UTC_TIMESTAMP(6) WHERE id = %s", (rid,)))
+        self.stack.sql("DELETE FROM runners WHERE id = %s", (rid,))
 
     def test_2_old_queued_submission_without_runner(self):
         sid = ojtest.unique("WDQ").upper()[:16].ljust(16, "Q")
@@ -110,10 +109,10 @@ class WatchdogFaultsTest(wdhelp.WatchdogTestCase):
             lambda: self.stack.sql(
                 "INSERT INTO submissions (id, student_id, module_id, received_at, size_bytes, "
                 "sha256, storage_key, status) SELECT "
-                f"'{sid}', s.id, m.id, UTC_TIMESTAMP(6) - INTERVAL 2 HOUR, 1, REPEAT('0', 64), "
+                "%s, s.id, m.id, UTC_TIMESTAMP(6) - INTERVAL 2 HOUR, 1, REPEAT('0', 64), "
                 "'wd-test', 'queued' FROM students s JOIN modules m ON m.course_id = s.course_id "
-                "LIMIT 1"),
-            lambda: self.stack.sql(f"UPDATE submissions SET status = 'cancelled' WHERE id = '{sid}'"))
+                "LIMIT 1", (sid,)),
+            lambda: self.stack.sql("UPDATE submissions SET status = 'cancelled' WHERE id = %s", (sid,)))
 
     def test_3_storage_over_threshold(self):
         if self.mounted:
@@ -217,11 +216,11 @@ class WatchdogFaultsTest(wdhelp.WatchdogTestCase):
 
     def test_7_fcgi_workers_sigstopped(self):
         master = self.stack.pid("fcgi")
-        workers = wdhelp.children_of(master)
+        workers = procs.children_of(master)
         self.assertTrue(workers, "the pool has workers")
 
         def signal_all(sig):
-            for p in wdhelp.children_of(master):
+            for p in procs.children_of(master):
                 try:
                     os.kill(p, sig)
                 except ProcessLookupError:

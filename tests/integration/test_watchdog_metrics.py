@@ -36,12 +36,12 @@ class MetricsTest(unittest.TestCase):
     def test_families_cover_queue_judge_and_runners(self):
         rid = ojtest.unique("wd-metrics-")
         ojtest.sql("INSERT INTO runners (id, host, slot, state, reason, heartbeat_at) VALUES "
-                   f"('{rid}', 'testhost', 98, 'held', 'psi memory 50 > 40', "
-                   "UTC_TIMESTAMP(6) - INTERVAL 42 SECOND)")
+                   "(%s, 'testhost', 98, 'held', 'psi memory 50 > 40', "
+                   "UTC_TIMESTAMP(6) - INTERVAL 42 SECOND)", (rid,))
         try:
             text = self.metrics()
         finally:
-            ojtest.sql(f"DELETE FROM runners WHERE id = '{rid}'")
+            ojtest.sql("DELETE FROM runners WHERE id = %s", (rid,))
         families = re.findall(r"^# TYPE (\S+) (\S+)$", text, re.M)
         self.assertGreaterEqual(len(families), 10, families)
         names = dict(families)

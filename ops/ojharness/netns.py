@@ -28,19 +28,25 @@ import tarfile
 import tempfile
 import time
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
+from ojharness import ROOT
+from ojharness import upload as http_client
+from ojharness.db import Database
 RUNNER_PASSWORD_BYTES = 12
 
 # What oj-runner reads and writes, and nothing else (docs/scaling.md explains each line).
+# (%(user)s@%(host)s: the account, bound as parameters.)
 RUNNER_GRANTS = """
-GRANT SELECT ON oj.courses TO {u};
-GRANT SELECT ON oj.modules TO {u};
+GRANT SELECT ON oj.courses TO %(user)s@%(host)s;
+GRANT SELECT ON oj.modules TO %(user)s@%(host)s;
 GRANT SELECT, UPDATE (status, runner_id, lease_until, attempts, started_at, finished_at,
   verdict, score, max_score, log, log_truncated, cpu_ms, wall_ms, peak_memory_kb)
-  ON oj.submissions TO {u};
-GRANT SELECT, INSERT, DELETE ON oj.test_results TO {u};
-GRANT SELECT, INSERT, UPDATE ON oj.runners TO {u};
+  ON oj.submissions TO %(user)s@%(host)s;
+GRANT SELECT, INSERT, DELETE ON oj.test_results TO %(user)s@%(host)s;
+GRANT SELECT, INSERT, UPDATE ON oj.runners TO %(user)s@%(host)s;
 """
+APP_ACCOUNT = """CREATE DATABASE oj CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
+CREATE USER 'oj'@'localhost' IDENTIFIED BY %s;
+GRANT ALL ON oj.* TO 'oj'@'localhost';"""
 
 WAIT_JUDGE_SH = """#!/bin/sh
 # A judge dominated by waiting: records when the test started, sleeps, echoes the nonce.
@@ -220,9 +226,9 @@ class Hosts:
         self._mariadb()
         self.ojctl("db", "migrate", "--sql-dir", os.path.join(ROOT, "sql"))
         require = " REQUIRE SSL" if self.tls else ""
-        self.sql_root(RUNNER_GRANTS.format(u="'oj_runner'@'198.18.%'").replace(
-            "GRANT SELECT ON oj.courses", f"CREATE USER 'oj_runner'@'198.18.%' IDENTIFIED BY "
-            f"'{self.runner_password}'{require};\nGRANT SELECT ON oj.courses", 1))
+        account = {"user": "oj_runner", "host": "198.18.%", "password": self.runner_password}
+        self.sql_root("CREATE USER %(user)s@%(host)s IDENTIFIED BY %(password)s" + require + ";"
+                      + RUNNER_GRANTS, account)
         self.ojctl("nginx", "render", "--out", self.path("var/nginx/nginx.conf"))
         with open(self.path("keys/archive-link.key")) as f:
             self.secret = f.read().strip()
@@ -270,15 +276,14 @@ class Hosts:
         run(*self.ns_cmd(self.intake, os.path.join(ROOT, "ops/scale/replica.sh"), "replica", self.path("replica"),
                          "3307", self.path("run/mysqld.sock"), "127.0.0.1", "3306"), timeout=180)
         # Accounts are not part of the copy: the pool's read account, outside the binlog.
-        run("mariadb", "--no-defaults", f"--socket={self.path('replica/run/mysqld.sock')}", "-uroot",
-            input=f"SET sql_log_bin = 0; CREATE USER IF NOT EXISTS 'oj'@'localhost' IDENTIFIED BY "
-                  f"'{self.app_password}'; GRANT SELECT ON oj.* TO 'oj'@'localhost'; "
-                  "GRANT SLAVE MONITOR ON *.* TO 'oj'@'localhost';")
+        Database(self.path("replica/run/mysqld.sock"), database=None).query(
+            "SET sql_log_bin = 0; CREATE USER IF NOT EXISTS 'oj'@'localhost' IDENTIFIED BY %s; "
+            "GRANT SELECT ON oj.* TO 'oj'@'localhost'; GRANT SLAVE MONITOR ON *.* TO 'oj'@'localhost';",
+            (self.app_password,))
 
-    def sql_replica(self, text):
-        r = run("mariadb", "--no-defaults", f"--socket={self.path('replica/run/mysqld.sock')}", "-uroot", "-N",
-                "-B", "oj", input=text)
-        return [line.split("\t") for line in r.stdout.splitlines()]
+    def sql_replica(self, text, params=None):
+        """Statements as root on the replica's socket (ojharness.db); returns the rows."""
+        return Database(self.path("replica/run/mysqld.sock")).query(text, params)
 
     def _config(self, intake, n=0):
         lines = ["[server]"]
@@ -320,9 +325,7 @@ class Hosts:
         if self.replica:
             run(*self.ns_cmd(self.intake, os.path.join(ROOT, "ops/scale/replica.sh"), "primary", self.dir,
                              "3306", "0.0.0.0"), timeout=180)
-            self.sql_root(f"""CREATE DATABASE oj CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
-CREATE USER 'oj'@'localhost' IDENTIFIED BY '{self.app_password}';
-GRANT ALL ON oj.* TO 'oj'@'localhost';""", db="")
+            self.sql_root(APP_ACCOUNT, (self.app_password,), db="")
             return
         data = self.path("mysql")
         run("mariadb-install-db", "--no-defaults", f"--datadir={data}", "--user=root",
@@ -336,14 +339,11 @@ GRANT ALL ON oj.* TO 'oj'@'localhost';""", db="")
             *self._ssl_args()])
         self.wait_for(lambda: run("mariadb-admin", "--no-defaults", f"--socket={self.path('run/mysqld.sock')}",
                                   "-uroot", "ping", check=False).returncode == 0, 60, "mariadbd")
-        self.sql_root(f"""CREATE DATABASE oj CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
-CREATE USER 'oj'@'localhost' IDENTIFIED BY '{self.app_password}';
-GRANT ALL ON oj.* TO 'oj'@'localhost';""", db="")
+        self.sql_root(APP_ACCOUNT, (self.app_password,), db="")
 
-    def sql_root(self, text, db="oj"):
-        r = run("mariadb", "--no-defaults", f"--socket={self.path('run/mysqld.sock')}", "-uroot", "-N", "-B",
-                *([db] if db else []), input=text)
-        return [line.split("\t") for line in r.stdout.splitlines()]
+    def sql_root(self, text, params=None, db="oj"):
+        """Statements as root on the intake's socket (ojharness.db); returns the rows."""
+        return Database(self.path("run/mysqld.sock"), database=db or None).query(text, params)
 
     def ojctl(self, *args):
         return run(os.path.join(self.bin, "ops/ojctl/ojctl"), "--config", self.path("oj.toml"), *args).stdout
@@ -401,11 +401,11 @@ GRANT ALL ON oj.* TO 'oj'@'localhost';""", db="")
 
     # --- client side -----------------------------------------------------------------
     def curl(self, ns, url, *extra, out=None, timeout=20):
-        """(status, body text); with out, the body goes to that file instead."""
-        r = subprocess.run(self.ns_cmd(ns, "curl", "-s", "--max-time", str(timeout), "-o", out or "-", "-w",
-                                       "\n%{http_code}", *extra, url), capture_output=True, timeout=timeout + 10)
-        body, _, code = r.stdout.decode("utf-8", "replace").rpartition("\n")
-        return int(code or 0), body
+        """curl inside namespace ns (ojharness.upload.curl): (status, body text); with out,
+        the body goes to that file instead."""
+        status, body, _ = http_client.curl(*(("-o", out) if out else ()), *extra, url, timeout=timeout,
+                                           prefix=self.ns_cmd(ns))
+        return status, body
 
     def upload(self, token, module, nonce):
         path = self.path("tmp-" + nonce + ".tar.gz")
