@@ -76,16 +76,16 @@ Result<LocalArchive> Fetch(const ArchiveSourceConfig& cfg, const StoredArchive& 
                   return written;
                 }};
   auto r = HttpGetToSink(url, {.timeout = cfg.timeout, .user_agent = "oj-runner"}, sink);
-  if (!written.ok()) return Status::Internal("write " + path + ": " + written.message());
+  if (!written.ok()) return written;  // the copy could not be written
   if (!r.ok() && r.status().code() == Status::Code::kResourceExhausted) {  // a mismatch
-    return Status::Internal("archive size over " + std::to_string(want.size_bytes) +
-                            " != recorded " + std::to_string(want.size_bytes));
+    return Status::Internal("archive size over the recorded " + std::to_string(want.size_bytes) +
+                            " bytes");
   }
   if (!r.ok()) return Status::Unavailable("archive fetch: " + r.status().message());
-  if (r->status != 200)
-    return Status::Unavailable("archive fetch refused: " + (r->status_line.empty()
-                                                                ? std::to_string(r->status)
-                                                                : r->status_line));
+  if (r->status != 200) {
+    std::string line = r->status_line.empty() ? std::to_string(r->status) : r->status_line;
+    return Status::Unavailable("archive fetch refused: " + line);
+  }
   s = Verify(r->body_bytes, h.HexDigest(), want);
   if (!s.ok()) return s;
   return out;

@@ -52,7 +52,8 @@ class LocalArchive {
 // answered anything but 200 (403 bad signature or address, 410 expired, 404, 5xx; the
 // status line named). kNotFound: the local file is missing (retrying cannot help).
 // kInternal: size or SHA-256 differ from the row (both values named; a body longer
-// than the row's size is cut off at it), or the fetched copy could not be written.
+// than the row's size is cut off at it), or the fetched copy could not be written
+// (kUnavailable when the disk is full).
 Result<LocalArchive> PrepareArchive(const ArchiveSourceConfig& cfg, const StoredArchive& want,
                                     int64_t now_unix);
 

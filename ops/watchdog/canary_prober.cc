@@ -72,6 +72,7 @@ CanaryProber::UploadOutcome CanaryProber::Upload(const std::string& token,
   }
   out.stored = true;
   out.id = *id;
+  out.elapsed = r->elapsed;
   return out;
 }
 
@@ -122,7 +123,8 @@ void CanaryProber::Run(std::vector<Sample>* out) {
         m.last_attempt = now;
         UploadOutcome up = Upload(d.token, d.course, d.module, *archive);
         if (up.stored) {
-          spdlog::info("canary {}/{} sent: {}", d.course, d.module, up.id);
+          spdlog::info("canary {}/{} sent: {} ({} ms)", d.course, d.module, up.id,
+                       up.elapsed.count());
           auto again =
               RecentCanaryRuns(*db_, d.student_id, d.module_id, d.updated_at, kCanaryRunsRead);
           if (again.ok()) runs = std::move(again);
