@@ -4,6 +4,10 @@
 // Either way the bytes are checked against the row's size and SHA-256 before judging;
 // a missing file, a failed fetch or a mismatch is an internal error (judge_error,
 // requeued, never charged to the student).
+//
+// The fetch goes through core/http_client.h (libcurl): one GET, no proxy, no redirect
+// followed, fixed-length or chunked body streamed to the cache file while it is hashed,
+// never more than the recorded size kept, the whole call within timeout.
 #pragma once
 
 #include <chrono>
@@ -44,13 +48,17 @@ class LocalArchive {
   std::string path_;
 };
 
-// kUnavailable: fetch failed (network, nginx refused, timeout). kNotFound: the local
-// file is missing (retrying cannot help). kInternal: size or SHA-256 differ from the
-// row (both values named), or the fetched copy could not be written.
+// kUnavailable: fetch failed (resolve, connect, timeout, a body cut short) or nginx
+// answered anything but 200 (403 bad signature or address, 410 expired, 404, 5xx; the
+// status line named). kNotFound: the local file is missing (retrying cannot help).
+// kInternal: size or SHA-256 differ from the row (both values named; a body longer
+// than the row's size is cut off at it), or the fetched copy could not be written
+// (kUnavailable when the disk is full).
 Result<LocalArchive> PrepareArchive(const ArchiveSourceConfig& cfg, const StoredArchive& want,
                                     int64_t now_unix);
 
-// Pure: splits "http://host[:port]" into host and port. Exposed for tests.
+// Pure: splits "http://host[:port]" (host may be "[v6]") into host and port; the
+// archive_url check. Exposed for tests.
 Status ParseHttpBase(const std::string& url, std::string* host, uint16_t* port);
 
 }  // namespace oj::runner

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "core/config.h"
+#include "core/http_client.h"
 #include "core/log.h"
 #include "judge_runner/runner.h"
 #include "judge_runner/sandbox.h"
@@ -68,6 +69,7 @@ int main(int argc, char** argv) {
   Install(SIGINT, OnStop);
   Install(SIGHUP, OnReload);
   signal(SIGPIPE, SIG_IGN);
+  oj::HttpGlobalInit();  // the archive fetch (judge hosts)
   oj::runner::Runner runner(std::move(cfg.value()), config_path, static_cast<uint32_t>(slot),
                             &g_flags);
   return runner.Run();

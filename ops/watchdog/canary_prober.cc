@@ -1,10 +1,9 @@
 #include "ops/watchdog/canary_prober.h"
 
-#include <curl/curl.h>
-
 #include <algorithm>
 
 #include "core/canary_store.h"
+#include "core/http_client.h"
 #include "core/log.h"
 #include "domain/submission_status.h"
 
@@ -21,13 +20,6 @@ DatabaseConfig ProberDb(DatabaseConfig d) {
 std::string UploadUrl(const Config& cfg) {
   std::string url = PathsFrom(cfg).health_url;  // http://<host>:<port>/healthz
   return url.substr(0, url.rfind('/')) + "/upload";
-}
-
-size_t Collect(char* data, size_t size, size_t n, void* user) {
-  auto* body = static_cast<std::string*>(user);
-  size_t len = size * n;
-  if (body->size() < 512) body->append(data, std::min(len, 512 - body->size()));
-  return len;
 }
 
 std::string FirstLine(const std::string& s) {
@@ -60,57 +52,28 @@ CanaryProber::UploadOutcome CanaryProber::Upload(const std::string& token,
                                                  const std::string& module,
                                                  const std::string& archive) {
   UploadOutcome out;
-  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
-  if (!curl) {
-    out.reason = "curl_easy_init failed";
-    return out;
-  }
-  CURL* c = curl.get();
-  std::unique_ptr<curl_mime, decltype(&curl_mime_free)> mime(curl_mime_init(c), curl_mime_free);
-  auto field = [&](const char* name, const std::string& value) {
-    curl_mimepart* p = curl_mime_addpart(mime.get());
-    curl_mime_name(p, name);
-    curl_mime_data(p, value.data(), value.size());
+  const std::vector<FormPart> form = {
+      {.name = "token", .data = token},
+      {.name = "course", .data = course},
+      {.name = "module", .data = module},
+      {.name = "file", .data = archive, .filename = "canary.tar.bz2"},
   };
-  field("token", token);
-  field("course", course);
-  field("module", module);
-  curl_mimepart* file = curl_mime_addpart(mime.get());
-  curl_mime_name(file, "file");
-  curl_mime_filename(file, "canary.tar.bz2");
-  curl_mime_type(file, "application/octet-stream");
-  curl_mime_data(file, archive.data(), archive.size());
-  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(
-      curl_slist_append(nullptr, "Expect:"), curl_slist_free_all);  // no 100-continue wait
-  std::string body;
-  long timeout_ms = static_cast<long>(c_.upload_timeout_ms);
-  curl_easy_setopt(c, CURLOPT_URL, upload_url_.c_str());
-  curl_easy_setopt(c, CURLOPT_MIMEPOST, mime.get());
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_USERAGENT, "oj-watchdog canary");
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Collect);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
-  curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
-  CURLcode rc = curl_easy_perform(c);
-  if (rc != CURLE_OK) {
-    out.reason = "POST " + upload_url_ + " got no answer: " + curl_easy_strerror(rc);
+  auto r = HttpPostForm(upload_url_, form,
+                        {.timeout = std::chrono::milliseconds(c_.upload_timeout_ms),
+                         .user_agent = "oj-watchdog canary"});
+  if (!r.ok()) {
+    out.reason = "POST " + upload_url_ + " got no answer: " + r.status().message();
     return out;
   }
-  long status = 0;
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-  auto id = status == 200 ? ParseReceivedId(body) : std::nullopt;
+  auto id = r->status == 200 ? ParseReceivedId(r->body) : std::nullopt;
   if (!id) {
-    out.reason =
-        "POST " + upload_url_ + " answered " + std::to_string(status) + ": " + FirstLine(body);
+    out.reason = "POST " + upload_url_ + " answered " + std::to_string(r->status) + ": " +
+                 FirstLine(r->body);
     return out;
   }
   out.stored = true;
   out.id = *id;
+  out.elapsed = r->elapsed;
   return out;
 }
 
@@ -163,7 +126,8 @@ void CanaryProber::Run(std::vector<Sample>* out) {
         m.last_attempt = now;
         UploadOutcome up = Upload(d.token, d.course, d.module, *archive);
         if (up.stored) {
-          spdlog::info("canary {}/{} sent: {}", d.course, d.module, up.id);
+          spdlog::info("canary {}/{} sent: {} ({} ms)", d.course, d.module, up.id,
+                       up.elapsed.count());
           auto again =
               RecentCanaryRuns(*db_, d.student_id, d.module_id, d.updated_at, kCanaryRunsRead);
           if (again.ok()) runs = std::move(again);

@@ -14,6 +14,7 @@
 // archive (<= kMaxCanaryArchiveBytes) in memory while it is uploaded.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -56,7 +57,8 @@ class CanaryProber {
   struct UploadOutcome {
     bool stored = false;
     std::string id;
-    std::string reason;  // when not stored
+    std::string reason;                    // when not stored
+    std::chrono::milliseconds elapsed{0};  // the upload's round trip
   };
   UploadOutcome Upload(const std::string& token, const std::string& course,
                        const std::string& module, const std::string& archive);

@@ -12,9 +12,9 @@
 #include <filesystem>
 
 #include "core/fs.h"
+#include "core/http_client.h"
 #include "core/metrics_store.h"
 #include "domain/submission_status.h"
-#include "ops/watchdog/http_client.h"
 #include "ops/watchdog/replica_check.h"
 
 namespace oj::watchdog {
@@ -181,7 +181,8 @@ std::vector<Sample> Checker::RunAll() {
 }
 
 void Checker::Probe(std::vector<Sample>* out) {
-  auto r = HttpGet(paths_.health_url, std::chrono::milliseconds(w_.probe_timeout_ms));
+  auto r = HttpGet(paths_.health_url, {.timeout = std::chrono::milliseconds(w_.probe_timeout_ms),
+                                       .user_agent = "oj-watchdog"});
   Sample health{"health_probe", Observation::kOk, "", "200", ""};
   Sample latency{"probe_latency", Observation::kUnknown, "",
                  std::to_string(w_.probe_latency_max_ms), ""};

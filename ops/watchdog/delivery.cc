@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "ops/watchdog/http_client.h"
+#include "core/http_client.h"
 #include "ops/watchdog/spawn.h"
 
 namespace oj::watchdog {
@@ -144,7 +144,10 @@ Status Notifier::Deliver(const Job& j) {
     case Sink::kWebhook: {
       auto body = RenderTemplate(cfg_.webhook_template, a);
       if (!body.ok()) return body.status();
-      auto r = HttpPostJson(cfg_.webhook_url, *body, cfg_.timeout);
+      // A webhook may be outside, behind the operator's proxy (http_proxy, https_proxy).
+      auto r = HttpPostJson(
+          cfg_.webhook_url, *body,
+          {.timeout = cfg_.timeout, .user_agent = "oj-watchdog", .proxy_from_env = true});
       if (!r.ok()) return r.status();
       if (r->status < 200 || r->status >= 300) {
         return Status::Unavailable("webhook answered " + std::to_string(r->status));

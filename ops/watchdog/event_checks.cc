@@ -6,7 +6,7 @@
 #include <map>
 
 #include "core/fs.h"
-#include "ops/watchdog/http_client.h"
+#include "core/http_client.h"
 
 namespace oj::watchdog {
 namespace {
@@ -235,7 +235,8 @@ void EventChecker::RunAll(std::vector<Sample>* out) {
 
   std::optional<NginxStatus> ng;
   std::string ng_why;
-  auto r = HttpGet(stub_status_url_, std::chrono::milliseconds(w_.probe_timeout_ms));
+  auto r = HttpGet(stub_status_url_, {.timeout = std::chrono::milliseconds(w_.probe_timeout_ms),
+                                      .user_agent = "oj-watchdog"});
   if (!r.ok()) {
     ng_why = "GET " + stub_status_url_ + " got no answer: " + r.status().message();
   } else if (r->status != 200) {

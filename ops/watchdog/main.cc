@@ -11,8 +11,8 @@
 #include <iostream>
 
 #include "core/config.h"
+#include "core/http_client.h"
 #include "core/log.h"
-#include "ops/watchdog/http_client.h"
 #include "ops/watchdog/watchdog.h"
 
 namespace {
@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
   if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0) {
     spdlog::warn("mlockall failed ({}); running without locked memory", std::strerror(errno));
   }
-  oj::watchdog::HttpGlobalInit();
+  oj::HttpGlobalInit();
 
   struct sigaction sa {};
   sa.sa_handler = OnStop;
